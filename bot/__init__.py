@@ -1,0 +1,1 @@
+"""A student information system in Telegram."""

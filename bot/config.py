@@ -1,0 +1,115 @@
+"""Settings read from the environment and an optional `.env` file."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from aiogram.utils.token import TokenValidationError, validate_token
+from dotenv import dotenv_values
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SUPPORTED_LOCALES = ("kk", "ru", "en")
+
+TOKEN_HELP = (
+    "BOT_TOKEN is {problem}: open @BotFather in Telegram, send /newbot (or /token for an "
+    "existing bot) and start the bot with BOT_TOKEN=123456789:AA... in the environment or .env"
+)
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line meant for the operator."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the bot process needs to know about its surroundings."""
+
+    bot_token: str
+    database_url: str
+    default_locale: str = "ru"
+    timezone: str = "Asia/Almaty"
+    registrar_contact: str = "Office of the Registrar"
+    bot_api_url: str | None = None
+    university_name: str = "Demo University"
+    redis_url: str | None = None
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+    login_lock_minutes: int = 15
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def default_database_url() -> str:
+    return f"sqlite+aiosqlite:///{PROJECT_ROOT / 'data' / 'ais.sqlite3'}"
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive, got {value}")
+    return value
+
+
+def load_env(env_file: Path | None = None) -> dict[str, str]:
+    """The process environment over the values of `.env` (the environment wins)."""
+    path = env_file if env_file is not None else Path.cwd() / ".env"
+    values: dict[str, str] = {}
+    if path.is_file():
+        values.update({k: v for k, v in dotenv_values(path).items() if v is not None})
+    values.update(os.environ)
+    return values
+
+
+def load_settings(env: dict[str, str] | None = None, *, require_token: bool = True) -> Settings:
+    """Build settings, raising ConfigError with a one-line explanation on bad input."""
+    env = load_env() if env is None else env
+    token = env.get("BOT_TOKEN", "").strip()
+    if require_token:
+        if not token:
+            raise ConfigError(TOKEN_HELP.format(problem="not set"))
+        try:
+            validate_token(token)
+        except TokenValidationError as exc:
+            raise ConfigError(TOKEN_HELP.format(problem="malformed")) from exc
+
+    locale = env.get("DEFAULT_LOCALE", "ru").strip().lower() or "ru"
+    if locale not in SUPPORTED_LOCALES:
+        raise ConfigError(
+            f"DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}, got {locale!r}"
+        )
+    timezone = env.get("TIMEZONE", "Asia/Almaty").strip() or "Asia/Almaty"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"TIMEZONE {timezone!r} is not a known time zone") from exc
+
+    api_url = env.get("BOT_API_URL", "").strip().rstrip("/") or None
+    if api_url is not None and not api_url.startswith(("http://", "https://")):
+        raise ConfigError(f"BOT_API_URL must look like http://host:port, got {api_url!r}")
+
+    return Settings(
+        bot_token=token,
+        database_url=env.get("DATABASE_URL", "").strip() or default_database_url(),
+        default_locale=locale,
+        timezone=timezone,
+        registrar_contact=env.get("REGISTRAR_CONTACT", "").strip()
+        or "Office of the Registrar, room 101, +7 (7122) 27-63-00, registrar@demo-university.kz",
+        bot_api_url=api_url,
+        university_name=env.get("UNIVERSITY_NAME", "").strip() or "Demo University",
+        redis_url=env.get("REDIS_URL", "").strip() or None,
+        login_max_failures=_int(env, "LOGIN_MAX_FAILURES", 5),
+        login_window_minutes=_int(env, "LOGIN_WINDOW_MINUTES", 15),
+        login_lock_minutes=_int(env, "LOGIN_LOCK_MINUTES", 15),
+    )

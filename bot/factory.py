@@ -1,0 +1,66 @@
+"""Wiring: settings -> bot, database, translations -> dispatcher. Used by the process and tests."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.types import BotCommand, BotCommandScopeDefault
+from aiogram.utils.i18n import I18n
+
+from bot.config import SUPPORTED_LOCALES, Settings
+from bot.handlers import MODULES, base_commands, build_root_router
+from bot.middlewares.viewer import LocaleMiddleware, ViewerMiddleware
+from bot.modules import Module
+from db.session import Database
+
+log = logging.getLogger(__name__)
+
+
+def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
+    if session is None:
+        session = AiohttpSession()
+        if settings.bot_api_url:
+            session.api = TelegramAPIServer.from_base(settings.bot_api_url)
+    return Bot(
+        token=settings.bot_token,
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def create_dispatcher(
+    settings: Settings,
+    db: Database,
+    i18n: I18n,
+    storage: BaseStorage | None = None,
+    modules: tuple[Module, ...] = MODULES,
+) -> Dispatcher:
+    dp = Dispatcher(
+        storage=storage or MemoryStorage(),
+        settings=settings,
+        db=db,
+        modules=modules,
+    )
+    dp.update.outer_middleware(ViewerMiddleware(db))
+    LocaleMiddleware(i18n).setup(dp)
+    dp.include_router(build_root_router(modules))
+    return dp
+
+
+async def register_commands(bot: Bot, i18n: I18n, modules: tuple[Module, ...] = MODULES) -> None:
+    """Telegram's command menu in each language (and the default one for any other)."""
+    for code in (*SUPPORTED_LOCALES, None):
+        with i18n.context(), i18n.use_locale(code or i18n.default_locale):
+            pairs = base_commands()
+            for module in modules:
+                pairs.extend((name, describe()) for name, describe in module.commands)
+            commands = [BotCommand(command=name, description=text[:256]) for name, text in pairs]
+        await bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=code)

@@ -1,0 +1,58 @@
+"""The routers of every module and the order in which they see updates."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.enums import ChatType
+from aiogram.utils.i18n import gettext as _
+
+from bot.filters import SignedIn
+from bot.handlers import auth, common, home, settings
+from bot.modules import Module
+
+HOME = Module(
+    name="home",
+    router=home.get_router,
+    commands=(("menu", lambda: _("Home: the menu of all sections")),),
+)
+
+# Feature modules: each adds its router, home-menu buttons and home summary.
+MODULES: tuple[Module, ...] = (
+    HOME,
+    settings.MODULE,
+)
+
+
+def base_commands() -> list[tuple[str, str]]:
+    """Commands everyone sees in Telegram's menu, translated in the current locale."""
+    return [
+        ("start", _("Sign in or open the home screen")),
+        ("lang", _("Change the language")),
+        ("logout", _("Sign out of this Telegram account")),
+    ]
+
+
+def build_root_router(modules: tuple[Module, ...] = MODULES) -> Router:
+    """Groups first, then the private chat: sign-in, the modules (signed-in only), fallbacks."""
+    root = Router(name="root")
+    root.include_router(common.get_error_router())
+    root.include_router(common.get_group_router())
+
+    private = Router(name="private")
+    private.message.filter(F.chat.type == ChatType.PRIVATE)
+    # A press on a message sent through inline mode carries no message at all: still ours.
+    private.callback_query.filter(
+        ~F.message.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP, ChatType.CHANNEL})
+    )
+    private.include_router(auth.get_router())
+
+    signed_in = Router(name="signed_in")
+    signed_in.message.filter(SignedIn())
+    signed_in.callback_query.filter(SignedIn())
+    for module in modules:
+        signed_in.include_router(module.router())
+    private.include_router(signed_in)
+
+    private.include_router(common.get_fallback_router())
+    root.include_router(private)
+    return root

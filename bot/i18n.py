@@ -1,0 +1,113 @@
+"""Translations: gettext catalogs for kk, ru and en, and locale-aware formatting.
+
+Each feature keeps its own source catalog (`locales/<lang>/LC_MESSAGES/<feature>.po`) so features
+can grow without touching one shared file; `compile_catalogs` merges them into the single
+`messages.mo` per language that aiogram's `I18n` loads.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from aiogram.utils.i18n import I18n
+from babel import Locale
+from babel.dates import format_date as _babel_format_date
+from babel.dates import format_datetime as _babel_format_datetime
+from babel.dates import format_time as _babel_format_time
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+
+from bot.config import PROJECT_ROOT, SUPPORTED_LOCALES
+
+LOCALES_DIR = PROJECT_ROOT / "locales"
+DOMAIN = "messages"
+LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
+
+
+class CatalogError(Exception):
+    """A source catalog is broken or two catalogs disagree about a message."""
+
+
+def _sources(lang_dir: Path) -> list[Path]:
+    return sorted(p for p in (lang_dir / "LC_MESSAGES").glob("*.po"))
+
+
+def load_catalog(locale: str, locales_dir: Path = LOCALES_DIR) -> Catalog:
+    """All source catalogs of one language merged into one."""
+    merged = Catalog(locale=locale, domain=DOMAIN)
+    for path in _sources(locales_dir / locale):
+        with path.open("rb") as fh:
+            catalog = read_po(fh, locale=locale)
+        for message in catalog:
+            if not message.id:
+                continue
+            existing = merged.get(message.id, context=message.context)
+            if existing is not None and existing.string != message.string:
+                raise CatalogError(
+                    f"{path.name}: {message.id!r} is translated differently in another catalog"
+                )
+            merged[message.id] = message
+            merged[message.id].context = message.context
+    return merged
+
+
+def compile_catalogs(locales_dir: Path = LOCALES_DIR, *, force: bool = False) -> list[Path]:
+    """Write `messages.mo` for each language whose sources changed; returns the files written."""
+    written: list[Path] = []
+    for locale in SUPPORTED_LOCALES:
+        lang_dir = locales_dir / locale
+        sources = _sources(lang_dir)
+        target = lang_dir / "LC_MESSAGES" / f"{DOMAIN}.mo"
+        if (
+            not force
+            and target.exists()
+            and all(src.stat().st_mtime <= target.stat().st_mtime for src in sources)
+        ):
+            continue
+        catalog = load_catalog(locale, locales_dir)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".mo.tmp")
+        with tmp.open("wb") as fh:
+            write_mo(fh, catalog, use_fuzzy=False)
+        tmp.replace(target)
+        written.append(target)
+    return written
+
+
+def build_i18n(default_locale: str, locales_dir: Path = LOCALES_DIR) -> I18n:
+    compile_catalogs(locales_dir)
+    return I18n(path=locales_dir, default_locale=default_locale, domain=DOMAIN)
+
+
+def fmt_date(value: date, locale: str, fmt: str = "medium") -> str:
+    return _babel_format_date(value, format=fmt, locale=Locale.parse(locale))
+
+
+def fmt_time(value: datetime, locale: str, tz: ZoneInfo) -> str:
+    return _babel_format_time(value.astimezone(tz), format="HH:mm", locale=Locale.parse(locale))
+
+
+def fmt_datetime(value: datetime, locale: str, tz: ZoneInfo, fmt: str = "medium") -> str:
+    local = value.astimezone(tz)
+    if fmt == "short":
+        return f"{fmt_date(local.date(), locale, 'short')} {fmt_time(local, locale, tz)}"
+    return _babel_format_datetime(local, format=fmt, tzinfo=tz, locale=Locale.parse(locale))
+
+
+def fmt_number(
+    value: float | Decimal | int | None, locale: str, digits: int = 2, *, fixed: bool = False
+) -> str:
+    """A number in the reader's locale (decimal comma in kk/ru); empty for a missing value.
+
+    Up to `digits` decimals, trailing zeros dropped unless `fixed` (GPA is shown as 3,00).
+    """
+    if value is None:
+        return ""
+    decimals = ("0" if fixed else "#") * digits
+    pattern = "0" if digits == 0 else f"0.{decimals}"
+    return format_decimal(value, format=pattern, locale=Locale.parse(locale))

@@ -1,0 +1,1 @@
+"""Inline keyboards and their callback payloads."""

@@ -1,0 +1,1 @@
+"""Middlewares: who is talking, in which language."""
