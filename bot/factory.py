@@ -15,6 +15,7 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 
+from bot.clock import Clock
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.handlers import MODULES, base_commands, build_root_router
 from bot.middlewares.viewer import LocaleMiddleware, ViewerMiddleware
@@ -42,12 +43,15 @@ def create_dispatcher(
     i18n: I18n,
     storage: BaseStorage | None = None,
     modules: tuple[Module, ...] = MODULES,
+    clock: Clock | None = None,
 ) -> Dispatcher:
     dp = Dispatcher(
         storage=storage or MemoryStorage(),
         settings=settings,
         db=db,
         modules=modules,
+        clock=clock or Clock(),
+        i18n_instance=i18n,
     )
     dp.update.outer_middleware(ViewerMiddleware(db))
     LocaleMiddleware(i18n).setup(dp)

@@ -48,3 +48,8 @@ class Module:
     home_lines: Callable[[HomeContext], Awaitable[list[str]]] | None = None
     # Bot commands this module adds to the menu of Telegram: (command, description factory).
     commands: tuple[tuple[str, Callable[[], str]], ...] = field(default=())
+    # Private-chat handlers that must also serve people who are not signed in (a deep link such
+    # as /start v_<token> from a QR code); they see updates before sign-in does.
+    public_router: Callable[[], Router] | None = None
+    # Handlers outside private chats (inline queries); they see updates before everything else.
+    root_router: Callable[[], Router] | None = None

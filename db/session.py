@@ -76,12 +76,12 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """A read-only unit; anything written in it is rolled back."""
+        """A read-only unit; anything written in it is rolled back when it closes.
+
+        Closing (not rolling back explicitly) leaves loaded objects readable afterwards.
+        """
         async with self._read() as session:
-            try:
-                yield session
-            finally:
-                await session.rollback()
+            yield session
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:

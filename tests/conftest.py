@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import AsyncIterator, Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.enums import ParseMode
 from aiogram.utils.i18n import I18n
 
+from bot.clock import FrozenClock
 from bot.config import Settings
 from bot.demo import DemoContext
 from bot.demo.__main__ import fill
@@ -129,16 +130,25 @@ async def bot(fake_session: FakeBotSession) -> AsyncIterator[Bot]:
 
 
 class App:
-    """The bot as a test sees it: dispatcher, bot, fake Telegram and a way to make users."""
+    """The bot as a test sees it: dispatcher, bot, fake Telegram, the clock, and users."""
 
     def __init__(
-        self, dp: Dispatcher, bot: Bot, session: FakeBotSession, db: Database, settings: Settings
+        self,
+        dp: Dispatcher,
+        bot: Bot,
+        session: FakeBotSession,
+        db: Database,
+        settings: Settings,
+        clock: FrozenClock,
+        i18n: I18n,
     ) -> None:
         self.dp = dp
         self.bot = bot
         self.session = session
         self.db = db
         self.settings = settings
+        self.clock = clock
+        self.i18n = i18n
         self._next_user = 5000
 
     def client(self, user_id: int | None = None, **kwargs: object) -> BotClient:
@@ -164,8 +174,11 @@ def _app_factory(
     settings: Settings, i18n: I18n, bot: Bot, fake_session: FakeBotSession
 ) -> Callable[[Database], App]:
     def make(database: Database) -> App:
-        dp = create_dispatcher(settings, database, i18n, storage=JsonMemoryStorage())
-        return App(dp, bot, fake_session, database, settings)
+        clock = FrozenClock(datetime.now(UTC))
+        dp = create_dispatcher(
+            settings, database, i18n, storage=JsonMemoryStorage(), clock=clock
+        )
+        return App(dp, bot, fake_session, database, settings, clock, i18n)
 
     return make
 

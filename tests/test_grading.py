@@ -157,6 +157,11 @@ def test_exam_exactly_at_threshold_passes() -> None:
     assert result.letter_grade.letter == "D+"
 
 
+def test_exam_threshold_uses_the_same_rounding_rule() -> None:
+    assert outcome(100, 100, "49.5").passed is True
+    assert outcome(100, 100, "49.49").passed is False
+
+
 def test_low_final_fails_with_good_exam() -> None:
     result = outcome(30, 30, 60)  # 18 + 24 = 42
     assert result.passed is False

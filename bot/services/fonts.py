@@ -110,7 +110,7 @@ def font_files(cache_dir: Path | None = None) -> dict[str, Path]:
 def register_fonts(pdf: FPDF, cache_dir: Path | None = None) -> str:
     """Add the regular and bold styles to `pdf` and return the family name for `set_font`."""
     for style, path in font_files(cache_dir).items():
-        # fpdf2 warns on a second registration, and warnings are errors in the test suite.
+        # fpdf2 ignores a second registration with a warning; skipping it keeps logs clean.
         if f"{FAMILY.lower()}{style}" not in pdf.fonts:
             pdf.add_font(FAMILY, style, path)
     return FAMILY
@@ -150,7 +150,6 @@ def _ensure_static(source: Path, directory: Path) -> dict[str, Path]:
 def _trimmed_variable_font(source: Path) -> bytes:
     # Pinning axes is slow in proportion to the glyph count; dropping unused scripts first
     # roughly halves the one-off preparation.
-    font = TTFont(source, recalcTimestamp=False)
     options = subset.Options()
     options.name_IDs = ["*"]
     options.name_languages = ["*"]
@@ -160,9 +159,10 @@ def _trimmed_variable_font(source: Path) -> bytes:
     subsetter.populate(
         unicodes=[code for low, high in _UNICODE_RANGES for code in range(low, high + 1)]
     )
-    subsetter.subset(font)
     buffer = io.BytesIO()
-    font.save(buffer)
+    with TTFont(source, recalcTimestamp=False) as font:
+        subsetter.subset(font)
+        font.save(buffer)
     return buffer.getvalue()
 
 

@@ -345,7 +345,7 @@ class _TranscriptPDF(FPDF):
             text_align=(Align.L, Align.C, Align.R),
             v_align=VAlign.B,
             line_height=4.2,
-            padding=(2.5, 2, 0.5, 2),
+            padding=(2.5, 0, 0.5, 0),
         ) as table:
             for signatory in signatories:
                 row = table.row()

@@ -1,0 +1,1 @@
+"""Sending what the outbox holds: renderers per template and the paced worker."""

@@ -1,0 +1,1 @@
+"""Background jobs: reminders, expiry, closing overdue attempts, driving the delivery queue."""
