@@ -8,11 +8,14 @@ import sys
 
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 
+from bot.clock import Clock
 from bot.config import ConfigError, Settings, load_settings
 from bot.factory import create_bot, create_dispatcher, register_commands
 from bot.i18n import build_i18n
 from db.migrate import upgrade
 from db.session import Database
+from scheduler.context import JobContext
+from scheduler.runner import SchedulerService
 
 log = logging.getLogger("bot")
 
@@ -48,6 +51,10 @@ async def run(settings: Settings) -> int:
             return 3
         log.info("signed in to the Bot API as @%s (id %s)", me.username, me.id)
         await register_commands(bot, i18n)
+        if settings.run_scheduler:
+            service = SchedulerService(JobContext(db, bot, i18n, settings, Clock()))
+            dp.startup.register(service.start)
+            dp.shutdown.register(service.stop)
         await bot.delete_webhook(drop_pending_updates=False)
         await dp.start_polling(
             bot,

@@ -38,6 +38,7 @@ class Settings:
     login_max_failures: int = 5
     login_window_minutes: int = 15
     login_lock_minutes: int = 15
+    run_scheduler: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -60,6 +61,17 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(f"{name} must be positive, got {value}")
     return value
+
+
+def _bool(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1/0, true/false, yes/no or on/off, got {raw!r}")
 
 
 def load_env(env_file: Path | None = None) -> dict[str, str]:
@@ -112,4 +124,5 @@ def load_settings(env: dict[str, str] | None = None, *, require_token: bool = Tr
         login_max_failures=_int(env, "LOGIN_MAX_FAILURES", 5),
         login_window_minutes=_int(env, "LOGIN_WINDOW_MINUTES", 15),
         login_lock_minutes=_int(env, "LOGIN_LOCK_MINUTES", 15),
+        run_scheduler=_bool(env, "RUN_SCHEDULER", True),
     )

@@ -1,0 +1,61 @@
+"""`python -m scheduler`: the jobs and the delivery worker as a process of their own.
+
+Use it when the bot runs as several replicas (each with RUN_SCHEDULER=0); the lease makes sure
+only one scheduler works against a database at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+from bot.__main__ import setup_logging
+from bot.clock import Clock
+from bot.config import ConfigError, load_settings
+from bot.factory import create_bot
+from bot.handlers import MODULES  # noqa: F401  (registers every renderer)
+from bot.i18n import build_i18n
+from db.migrate import upgrade
+from db.session import Database
+from scheduler.context import JobContext
+from scheduler.runner import SchedulerService
+
+log = logging.getLogger("scheduler")
+
+
+async def run() -> int:
+    settings = load_settings()
+    db = Database.from_url(settings.database_url)
+    bot = create_bot(settings)
+    try:
+        await upgrade(db)
+        await db.ping()
+        ctx = JobContext(db, bot, build_i18n(settings.default_locale), settings, Clock())
+        service = SchedulerService(ctx)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await service.start()
+        await stop.wait()
+        await service.stop()
+        return 0
+    finally:
+        await bot.session.close()
+        await db.dispose()
+
+
+def main() -> None:
+    try:
+        load_settings()
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    setup_logging()
+    raise SystemExit(asyncio.run(run()))
+
+
+if __name__ == "__main__":
+    main()
