@@ -10,8 +10,9 @@ from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 
 from bot.clock import Clock
 from bot.config import ConfigError, Settings, load_settings
-from bot.factory import create_bot, create_dispatcher, register_commands
+from bot.factory import create_bot, create_dispatcher, create_storage, register_commands
 from bot.i18n import build_i18n
+from bot.webhook import serve
 from db.migrate import upgrade
 from db.session import Database
 from scheduler.context import JobContext
@@ -38,7 +39,8 @@ async def run(settings: Settings) -> int:
         await db.ping()
         i18n = build_i18n(settings.default_locale)
         bot = create_bot(settings)
-        dp = create_dispatcher(settings, db, i18n)
+        storage, isolation = create_storage(settings)
+        dp = create_dispatcher(settings, db, i18n, storage=storage, events_isolation=isolation)
         try:
             me = await bot.get_me()
         except TelegramUnauthorizedError:
@@ -55,6 +57,13 @@ async def run(settings: Settings) -> int:
             service = SchedulerService(JobContext(db, bot, i18n, settings, Clock()))
             dp.startup.register(service.start)
             dp.shutdown.register(service.stop)
+        if settings.webhook_url:
+            try:
+                await serve(dp, bot, settings, db)
+            finally:
+                await bot.session.close()
+                await dp.storage.close()
+            return 0
         await bot.delete_webhook(drop_pending_updates=False)
         await dp.start_polling(
             bot,
@@ -62,6 +71,7 @@ async def run(settings: Settings) -> int:
             handle_signals=True,
             close_bot_session=True,
         )
+        await dp.storage.close()
         return 0
     finally:
         await db.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -39,6 +40,10 @@ class Settings:
     login_window_minutes: int = 15
     login_lock_minutes: int = 15
     run_scheduler: bool = True
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = 8080
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -125,4 +130,34 @@ def load_settings(env: dict[str, str] | None = None, *, require_token: bool = Tr
         login_window_minutes=_int(env, "LOGIN_WINDOW_MINUTES", 15),
         login_lock_minutes=_int(env, "LOGIN_LOCK_MINUTES", 15),
         run_scheduler=_bool(env, "RUN_SCHEDULER", True),
+        # The letterhead of issued documents: UNIVERSITY_ADDRESS, UNIVERSITY_PHONE, ...
+        extra={
+            key.lower(): value.strip()
+            for key, value in env.items()
+            if key.startswith("UNIVERSITY_") and key != "UNIVERSITY_NAME" and value.strip()
+        },
+        **_webhook(env),
     )
+
+
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
+
+
+def _webhook(env: dict[str, str]) -> dict[str, object]:
+    url = env.get("WEBHOOK_URL", "").strip() or None
+    if url is None:
+        return {}
+    if not url.startswith("https://") and not url.startswith("http://127.0.0.1"):
+        raise ConfigError(f"WEBHOOK_URL must be an https:// address, got {url!r}")
+    secret = env.get("WEBHOOK_SECRET", "").strip()
+    if not _SECRET_RE.match(secret):
+        raise ConfigError(
+            "WEBHOOK_SECRET must be 16-256 characters of A-Z, a-z, 0-9, _ and - "
+            "(Telegram sends it back in every request, so spoofed updates are refused)"
+        )
+    return {
+        "webhook_url": url,
+        "webhook_secret": secret,
+        "webhook_host": env.get("WEBHOOK_HOST", "").strip() or "127.0.0.1",
+        "webhook_port": _int(env, "WEBHOOK_PORT", 8080),
+    }

@@ -10,8 +10,8 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseStorage
-from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 
@@ -37,6 +37,18 @@ def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
     )
 
 
+def create_storage(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
+    """FSM storage and per-user event isolation: Redis when REDIS_URL is set (several
+    replicas share dialogues and never handle one user's updates at the same time), else
+    in-process (one process, one user's updates still one at a time)."""
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
+        storage = RedisStorage.from_url(settings.redis_url)
+        return storage, RedisEventIsolation(redis=storage.redis)
+    return MemoryStorage(), SimpleEventIsolation()
+
+
 def create_dispatcher(
     settings: Settings,
     db: Database,
@@ -44,14 +56,15 @@ def create_dispatcher(
     storage: BaseStorage | None = None,
     modules: tuple[Module, ...] = MODULES,
     clock: Clock | None = None,
+    events_isolation: BaseEventIsolation | None = None,
 ) -> Dispatcher:
     dp = Dispatcher(
         storage=storage or MemoryStorage(),
+        events_isolation=events_isolation or SimpleEventIsolation(),
         settings=settings,
         db=db,
         modules=modules,
         clock=clock or Clock(),
-        i18n_instance=i18n,
     )
     dp.update.outer_middleware(ViewerMiddleware(db))
     LocaleMiddleware(i18n).setup(dp)

@@ -29,31 +29,46 @@ DOMAIN = "messages"
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
 
 
-class CatalogError(Exception):
-    """A source catalog is broken or two catalogs disagree about a message."""
-
-
 def _sources(lang_dir: Path) -> list[Path]:
     return sorted(p for p in (lang_dir / "LC_MESSAGES").glob("*.po"))
 
 
-def load_catalog(locale: str, locales_dir: Path = LOCALES_DIR) -> Catalog:
-    """All source catalogs of one language merged into one."""
+def load_catalog(
+    locale: str, locales_dir: Path = LOCALES_DIR, conflicts: list[str] | None = None
+) -> Catalog:
+    """All source catalogs of one language merged into one.
+
+    A message id translated differently in two catalogs keeps the first translation (files in
+    name order) and is reported in `conflicts`; a test requires there be none.
+    """
     merged = Catalog(locale=locale, domain=DOMAIN)
+    origin: dict[object, str] = {}
     for path in _sources(locales_dir / locale):
         with path.open("rb") as fh:
             catalog = read_po(fh, locale=locale)
         for message in catalog:
             if not message.id:
                 continue
-            existing = merged.get(message.id, context=message.context)
-            if existing is not None and existing.string != message.string:
-                raise CatalogError(
-                    f"{path.name}: {message.id!r} is translated differently in another catalog"
-                )
-            merged[message.id] = message
-            merged[message.id].context = message.context
+            key = message.id
+            existing = merged.get(key, context=message.context)
+            if existing is not None:
+                if existing.string != message.string and conflicts is not None:
+                    conflicts.append(
+                        f"{locale}: {key!r} is {existing.string!r} in {origin[key]} "
+                        f"but {message.string!r} in {path.name}"
+                    )
+                continue
+            merged[key] = message
+            merged[key].context = message.context
+            origin[key] = path.name
     return merged
+
+
+def catalog_conflicts(locales_dir: Path = LOCALES_DIR) -> list[str]:
+    conflicts: list[str] = []
+    for locale in SUPPORTED_LOCALES:
+        load_catalog(locale, locales_dir, conflicts)
+    return conflicts
 
 
 def compile_catalogs(locales_dir: Path = LOCALES_DIR, *, force: bool = False) -> list[Path]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.config import SUPPORTED_LOCALES
-from bot.i18n import fmt_date, fmt_number, load_catalog
+from bot.i18n import catalog_conflicts, fmt_date, fmt_number, load_catalog
 from bot.i18n_catalog import missing, placeholder_mismatches, used_messages
 
 
@@ -22,6 +22,11 @@ def test_the_code_uses_messages(used) -> None:
 def test_every_message_is_translated(locale: str, used) -> None:
     lacking = [f"{m.where}: {m.msgid!r}" for m in missing(locale, used)]
     assert lacking == [], f"{len(lacking)} untranslated in {locale}:\n" + "\n".join(lacking)
+
+
+def test_catalogs_agree_with_each_other() -> None:
+    """The same English text must not be translated two ways in two features' catalogs."""
+    assert catalog_conflicts() == []
 
 
 @pytest.mark.parametrize("locale", SUPPORTED_LOCALES)

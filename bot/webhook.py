@@ -1,0 +1,67 @@
+"""Webhook mode: an aiohttp server that takes Telegram's updates and answers health checks."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from aiogram import Bot, Dispatcher
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiohttp import web
+
+from bot.config import Settings
+from db.session import Database
+
+log = logging.getLogger(__name__)
+
+
+def webhook_path(settings: Settings) -> str:
+    assert settings.webhook_url is not None
+    return urlsplit(settings.webhook_url).path or "/"
+
+
+def build_app(dp: Dispatcher, bot: Bot, settings: Settings, db: Database) -> web.Application:
+    """The updates endpoint (the secret token is checked on every request) and /healthz."""
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+
+    async def healthz(_request: web.Request) -> web.Response:
+        try:
+            await db.ping()
+        except Exception as exc:
+            log.warning("health check: database unreachable: %s", type(exc).__name__)
+            return web.json_response({"status": "unavailable", "database": "down"}, status=503)
+        return web.json_response({"status": "ok", "database": "up"})
+
+    app.router.add_get("/healthz", healthz)
+    SimpleRequestHandler(
+        dispatcher=dp, bot=bot, secret_token=settings.webhook_secret, handle_in_background=True
+    ).register(app, path=webhook_path(settings))
+    setup_application(app, dp, bot=bot)
+    return app
+
+
+async def serve(dp: Dispatcher, bot: Bot, settings: Settings, db: Database) -> None:
+    """Register the webhook with Telegram and serve until cancelled (SIGINT/SIGTERM)."""
+    import asyncio
+    import signal
+
+    await bot.set_webhook(
+        settings.webhook_url or "",
+        secret_token=settings.webhook_secret,
+        allowed_updates=dp.resolve_used_update_types(),
+        drop_pending_updates=False,
+    )
+    app = build_app(dp, bot, settings, db)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
+    await site.start()
+    log.info("webhook server on %s:%s", settings.webhook_host, settings.webhook_port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
