@@ -7,8 +7,9 @@ isolated and fast.
 from __future__ import annotations
 
 import asyncio
-import shutil
-from collections.abc import AsyncIterator, Callable
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,6 +18,8 @@ import pytest
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 
 from bot.clock import FrozenClock
@@ -27,26 +30,38 @@ from bot.factory import create_dispatcher
 from bot.i18n import build_i18n, compile_catalogs
 from db.migrate import upgrade
 from db.session import Database
-from tests.support import BotClient, FakeBotSession
+from tests.support import BotClient, FakeBotSession, databases
 from tests.support.storage import JsonMemoryStorage
 
 TEST_TOKEN = "42:TEST-token-for-the-fake-session"
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "").strip() or None
+
+
+def test_storage() -> tuple[BaseStorage, BaseEventIsolation]:
+    """JSON-checked memory storage, or Redis (TEST_REDIS_URL) under a key prefix of its own."""
+    if TEST_REDIS_URL is None:
+        return JsonMemoryStorage(), SimpleEventIsolation()
+    from aiogram.fsm.storage.base import DefaultKeyBuilder
+    from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
+    prefix = f"aistest:{uuid.uuid4().hex[:12]}"
+    storage = RedisStorage.from_url(
+        TEST_REDIS_URL, key_builder=DefaultKeyBuilder(prefix=prefix), state_ttl=600, data_ttl=600
+    )
+    return storage, RedisEventIsolation(
+        redis=storage.redis, key_builder=DefaultKeyBuilder(prefix=prefix)
+    )
+
+
 TZ = ZoneInfo("Asia/Almaty")
 
 
-def sqlite_url(path: Path) -> str:
-    return f"sqlite+aiosqlite:///{path}"
-
-
-async def _make_template(path: Path, with_demo: bool) -> DemoContext | None:
-    db = Database.from_url(sqlite_url(path))
+async def _make_template(url: str, with_demo: bool) -> None:
+    db = Database.from_url(url)
     try:
         await upgrade(db)
-        if not with_demo:
-            return None
-        ctx = DemoContext(today=date.today(), tz=TZ)
-        await fill(db, ctx)
-        return ctx
+        if with_demo:
+            await fill(db, DemoContext(today=date.today(), tz=TZ))
     finally:
         await db.dispose()
 
@@ -56,31 +71,41 @@ def catalogs() -> None:
     compile_catalogs(force=True)
 
 
-@pytest.fixture(scope="session")
-def empty_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("tpl") / "empty.sqlite3"
-    asyncio.run(_make_template(path, with_demo=False))
-    return path
+def _template(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    directory = tmp_path_factory.mktemp("tpl")
+    url = asyncio.run(databases.new_template(kind, directory))
+    asyncio.run(_make_template(url, with_demo=kind == "demo"))
+    yield url
+    asyncio.run(databases.drop(url))
 
 
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("tpl") / "demo.sqlite3"
-    asyncio.run(_make_template(path, with_demo=True))
-    return path
+def empty_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from _template("empty", tmp_path_factory)
 
 
-def _copy_db(template: Path, target_dir: Path) -> Path:
-    target = target_dir / "ais.sqlite3"
-    shutil.copyfile(template, target)
-    return target
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from _template("demo", tmp_path_factory)
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, empty_template: str, demo_template: str
+) -> AsyncIterator[str]:
+    """This test's own database: the demo university if the test asks for it, else empty."""
+    demo = bool({"demo_db", "demo_app"} & set(request.fixturenames))
+    template = demo_template if demo else empty_template
+    url = await databases.clone(template, tmp_path)
+    yield url
+    await databases.drop(url)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
     return Settings(
         bot_token=TEST_TOKEN,
-        database_url=sqlite_url(tmp_path / "ais.sqlite3"),
+        database_url=database_url,
         default_locale="ru",
         timezone="Asia/Almaty",
         registrar_contact="Registrar's office, room 101, +7 7122 00-00-00",
@@ -89,21 +114,17 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def db(settings: Settings, tmp_path: Path, empty_template: Path) -> AsyncIterator[Database]:
+async def db(database_url: str) -> AsyncIterator[Database]:
     """An empty, migrated database."""
-    _copy_db(empty_template, tmp_path)
-    database = Database.from_url(settings.database_url)
+    database = Database.from_url(database_url)
     yield database
     await database.dispose()
 
 
 @pytest.fixture
-async def demo_db(
-    settings: Settings, tmp_path: Path, demo_template: Path
-) -> AsyncIterator[Database]:
+async def demo_db(database_url: str) -> AsyncIterator[Database]:
     """The demo university, freshly copied for this test."""
-    _copy_db(demo_template, tmp_path)
-    database = Database.from_url(settings.database_url)
+    database = Database.from_url(database_url)
     yield database
     await database.dispose()
 
@@ -175,8 +196,9 @@ def _app_factory(
 ) -> Callable[[Database], App]:
     def make(database: Database) -> App:
         clock = FrozenClock(datetime.now(UTC))
+        storage, isolation = test_storage()
         dp = create_dispatcher(
-            settings, database, i18n, storage=JsonMemoryStorage(), clock=clock
+            settings, database, i18n, storage=storage, clock=clock, events_isolation=isolation
         )
         return App(dp, bot, fake_session, database, settings, clock, i18n)
 
@@ -184,16 +206,25 @@ def _app_factory(
 
 
 @pytest.fixture
-def app(
+async def app(
     settings: Settings, i18n: I18n, bot: Bot, fake_session: FakeBotSession, db: Database
-) -> App:
+) -> AsyncIterator[App]:
     """The bot over an empty database."""
-    return _app_factory(settings, i18n, bot, fake_session)(db)
+    instance = _app_factory(settings, i18n, bot, fake_session)(db)
+    yield instance
+    await _close(instance)
 
 
 @pytest.fixture
-def demo_app(
+async def demo_app(
     settings: Settings, i18n: I18n, bot: Bot, fake_session: FakeBotSession, demo_db: Database
-) -> App:
+) -> AsyncIterator[App]:
     """The bot over the demo university."""
-    return _app_factory(settings, i18n, bot, fake_session)(demo_db)
+    instance = _app_factory(settings, i18n, bot, fake_session)(demo_db)
+    yield instance
+    await _close(instance)
+
+
+async def _close(instance: App) -> None:
+    await instance.dp.fsm.storage.close()
+    await instance.dp.fsm.events_isolation.close()

@@ -1,4 +1,5 @@
-"""The migrations build exactly the models' schema, and every revision goes up and down."""
+"""The migrations build exactly the models' schema, and every revision goes up and down
+(on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from alembic.script import ScriptDirectory
 from db.migrate import MIGRATIONS_DIR, alembic_config, downgrade, upgrade
 from db.models import Base
 from db.session import Database
+from tests.support import databases
 
 
 async def test_migrations_match_models(tmp_path: Path) -> None:
-    db = Database.from_url(f"sqlite+aiosqlite:///{tmp_path / 'm.sqlite3'}")
+    url = await databases.new_template("mig", tmp_path)
+    db = Database.from_url(url)
     try:
         await upgrade(db)
         async with db.engine.connect() as conn:
@@ -26,6 +29,7 @@ async def test_migrations_match_models(tmp_path: Path) -> None:
         assert diff == []
     finally:
         await db.dispose()
+        await databases.drop(url)
 
 
 async def test_stairway_up_and_down(tmp_path: Path) -> None:
@@ -33,7 +37,8 @@ async def test_stairway_up_and_down(tmp_path: Path) -> None:
     script = ScriptDirectory.from_config(alembic_config())
     revisions = list(reversed(list(script.walk_revisions())))
     assert revisions, f"no migrations in {MIGRATIONS_DIR}"
-    db = Database.from_url(f"sqlite+aiosqlite:///{tmp_path / 's.sqlite3'}")
+    url = await databases.new_template("stair", tmp_path)
+    db = Database.from_url(url)
     try:
         for revision in revisions:
             await upgrade(db, revision.revision)
@@ -42,3 +47,4 @@ async def test_stairway_up_and_down(tmp_path: Path) -> None:
         await downgrade(db, "base")
     finally:
         await db.dispose()
+        await databases.drop(url)
