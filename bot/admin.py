@@ -87,6 +87,66 @@ async def set_role(args: argparse.Namespace) -> str:
     return f"{user.login}: role {old.value} -> {role.value}"
 
 
+async def copy_database(source_url: str, target_url: str, chunk: int = 2000) -> dict[str, int]:
+    """Copy every table from one database to another (SQLite to PostgreSQL, say).
+
+    The target is migrated first and must be empty; rows go in foreign-key order, and
+    PostgreSQL's id sequences are moved past the copied ids so new rows do not collide.
+    """
+    from sqlalchemy import func, select, text
+
+    from db.migrate import upgrade
+    from db.models import Base
+    from db.session import Database
+
+    source = Database.from_url(source_url)
+    target = Database.from_url(target_url)
+    counts: dict[str, int] = {}
+    try:
+        await upgrade(source)
+        await upgrade(target)
+        async with target.read() as session:
+            if await session.scalar(select(func.count()).select_from(User)):
+                raise AdminError(
+                    "the target database already has accounts; copy into an empty one"
+                )
+        tables = Base.metadata.sorted_tables
+        async with source.engine.connect() as src, target.engine.begin() as dst:
+            for table in tables:
+                copied = 0
+                result = await src.stream(select(table))
+                async for rows in result.mappings().partitions(chunk):
+                    await dst.execute(table.insert(), [dict(r) for r in rows])
+                    copied += len(rows)
+                counts[table.name] = copied
+            if target.engine.dialect.name == "postgresql":
+                for table in tables:
+                    pk = list(table.primary_key.columns)
+                    if len(pk) != 1 or pk[0].type.python_type is not int:
+                        continue
+                    column = pk[0].name
+                    # A primary key that is also a foreign key has no sequence: setval on NULL.
+                    await dst.execute(
+                        text(
+                            "SELECT setval(pg_get_serial_sequence(:t, :c), COALESCE("
+                            f"(SELECT MAX({column}) FROM {table.name}), 0) + 1, false) "
+                            "WHERE pg_get_serial_sequence(:t, :c) IS NOT NULL"
+                        ),
+                        {"t": table.name, "c": column},
+                    )
+    finally:
+        await source.dispose()
+        await target.dispose()
+    return counts
+
+
+async def copy_db(args: argparse.Namespace) -> str:
+    settings = cli_settings()
+    counts = await copy_database(args.source or settings.database_url, args.target)
+    lines = [f"{name}: {count}" for name, count in counts.items() if count]
+    return "copied\n" + "\n".join(lines)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bot.admin", description="Manage AIS accounts.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -107,6 +167,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("login")
     s.add_argument("role", choices=[r.value for r in Role])
     s.set_defaults(run=set_role)
+    c = sub.add_parser("copy-db", help="copy all data into another (empty) database")
+    c.add_argument("target", help="e.g. postgresql+asyncpg://ais@127.0.0.1/ais")
+    c.add_argument("--source", help="defaults to DATABASE_URL")
+    c.set_defaults(run=copy_db)
     return p
 
 
