@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from aiogram.methods import SendMessage
 from aiogram.utils.i18n import gettext as _
@@ -43,7 +44,9 @@ def virtual_worker(app: App, **kwargs: object) -> DeliveryWorker:
     )
 
 
-async def make_users(app: App, count: int, start_tg: int = 900_000, locale: str = "en") -> list[int]:
+async def make_users(
+    app: App, count: int, start_tg: int = 900_000, locale: str = "en"
+) -> list[int]:
     async with app.db.write() as session:
         users = [
             User(
@@ -96,32 +99,66 @@ async def test_disabled_kind_and_dedupe_are_not_queued(app: App) -> None:
         await session.flush()
         now = app.clock.now()
         assert not await notify(
-            session, user_id=a, kind=NoticeKind.grades, template="test.hello", params={"n": 1},
+            session,
+            user_id=a,
+            kind=NoticeKind.grades,
+            template="test.hello",
+            params={"n": 1},
             now=now,
         )
         assert await notify(
-            session, user_id=b, kind=NoticeKind.grades, template="test.hello", params={"n": 1},
-            now=now, dedupe_key="k1",
+            session,
+            user_id=b,
+            kind=NoticeKind.grades,
+            template="test.hello",
+            params={"n": 1},
+            now=now,
+            dedupe_key="k1",
         )
         assert not await notify(
-            session, user_id=b, kind=NoticeKind.grades, template="test.hello", params={"n": 2},
-            now=now, dedupe_key="k1",
+            session,
+            user_id=b,
+            kind=NoticeKind.grades,
+            template="test.hello",
+            params={"n": 2},
+            now=now,
+            dedupe_key="k1",
         )
         # The account kind cannot be switched off.
         session.add(NotificationSettings(user_id=b, disabled_kinds=["account"]))
         await session.flush()
         assert await notify(
-            session, user_id=b, kind=NoticeKind.account, template="test.hello", params={"n": 3},
+            session,
+            user_id=b,
+            kind=NoticeKind.account,
+            template="test.hello",
+            params={"n": 3},
             now=now,
         )
-        assert await notify_many(
-            session, user_ids=[a, b, b], kind=NoticeKind.grades, template="test.hello",
-            params={"n": 4}, now=now, dedupe_prefix="bc1",
-        ) == 1
-        assert await notify_many(
-            session, user_ids=[a, b], kind=NoticeKind.grades, template="test.hello",
-            params={"n": 4}, now=now, dedupe_prefix="bc1",
-        ) == 0
+        assert (
+            await notify_many(
+                session,
+                user_ids=[a, b, b],
+                kind=NoticeKind.grades,
+                template="test.hello",
+                params={"n": 4},
+                now=now,
+                dedupe_prefix="bc1",
+            )
+            == 1
+        )
+        assert (
+            await notify_many(
+                session,
+                user_ids=[a, b],
+                kind=NoticeKind.grades,
+                template="test.hello",
+                params={"n": 4},
+                now=now,
+                dedupe_prefix="bc1",
+            )
+            == 0
+        )
 
 
 async def test_quiet_hours_hold_until_morning_except_urgent(app: App) -> None:
@@ -129,15 +166,30 @@ async def test_quiet_hours_hold_until_morning_except_urgent(app: App) -> None:
     app.clock.set(datetime(2026, 11, 26, 18, 30, tzinfo=UTC))
     (uid,) = await make_users(app, 1, 800_020)
     async with app.db.write() as session:
-        await notify(session, user_id=uid, kind=NoticeKind.calendar, template="test.hello",
-                     params={"n": 1}, now=app.clock.now())
-        await notify(session, user_id=uid, kind=NoticeKind.tests, template="test.hello",
-                     params={"n": 2}, now=app.clock.now(), urgent=True)
+        await notify(
+            session,
+            user_id=uid,
+            kind=NoticeKind.calendar,
+            template="test.hello",
+            params={"n": 1},
+            now=app.clock.now(),
+        )
+        await notify(
+            session,
+            user_id=uid,
+            kind=NoticeKind.tests,
+            template="test.hello",
+            params={"n": 2},
+            now=app.clock.now(),
+            urgent=True,
+        )
     worker = virtual_worker(app)
     await worker.run_once()
     assert [m.text.endswith("#2") for m in app.session.requests_of(SendMessage)] == [True]
     async with app.db.read() as session:
-        held = await session.scalar(select(Delivery).where(Delivery.status == DeliveryStatus.pending))
+        held = await session.scalar(
+            select(Delivery).where(Delivery.status == DeliveryStatus.pending)
+        )
         # Held until 08:00 local time = 03:00 UTC the next day.
         assert held.not_before == datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
     app.clock.set(datetime(2026, 11, 27, 3, 0, 1, tzinfo=UTC))
@@ -161,15 +213,22 @@ async def test_429_and_blocked_users_everyone_else_exactly_once(app: App) -> Non
         app.session.block_user(chat)
     app.session.fail("sendMessage", None, error_code=429, retry_after=3, times=2)
     async with app.db.write() as session:
-        await notify_many(session, user_ids=ids, kind=NoticeKind.announcements,
-                          template="test.hello", params={"n": 7}, now=app.clock.now(),
-                          batch_id=1)
+        await notify_many(
+            session,
+            user_ids=ids,
+            kind=NoticeKind.announcements,
+            template="test.hello",
+            params={"n": 7},
+            now=app.clock.now(),
+            batch_id=1,
+        )
     worker = virtual_worker(app)
-    for _ in range(20):
+    for _round in range(20):
         await worker.drain()
         app.clock.advance(seconds=5)
-    delivered = [m.chat_id for m in app.session.requests_of(SendMessage)
-                 if m.chat_id not in blocked_chats]
+    delivered = [
+        m.chat_id for m in app.session.requests_of(SendMessage) if m.chat_id not in blocked_chats
+    ]
     # Failed 429 attempts are recorded as requests too; count the chat views instead.
     seen = {
         chat: sum(1 for m in app.session.chats[chat].values() if m.from_bot)
@@ -181,9 +240,11 @@ async def test_429_and_blocked_users_everyone_else_exactly_once(app: App) -> Non
     assert len(set(delivered)) == 57
     async with app.db.read() as session:
         counts = dict(
-            (await session.execute(
-                select(Delivery.status, func.count()).group_by(Delivery.status)
-            )).all()
+            (
+                await session.execute(
+                    select(Delivery.status, func.count()).group_by(Delivery.status)
+                )
+            ).all()
         )
         assert counts == {DeliveryStatus.sent: 57, DeliveryStatus.blocked: 3}
         marked = await session.scalar(
@@ -197,18 +258,24 @@ async def test_per_chat_pace_one_a_second(app: App) -> None:
     (uid,) = await make_users(app, 1, 820_000)
     async with app.db.write() as session:
         for n in range(3):
-            await notify(session, user_id=uid, kind=NoticeKind.letters, template="test.hello",
-                         params={"n": n}, now=app.clock.now())
+            await notify(
+                session,
+                user_id=uid,
+                kind=NoticeKind.letters,
+                template="test.hello",
+                params={"n": n},
+                now=app.clock.now(),
+            )
     worker = virtual_worker(app)
     sent_at: list[datetime] = []
-    for _ in range(10):
+    for _round in range(10):
         before = len(app.session.requests_of(SendMessage))
         await worker.run_once()
         if len(app.session.requests_of(SendMessage)) > before:
             sent_at.append(app.clock.now())
         app.clock.advance(seconds=0.5)
     assert len(sent_at) == 3
-    assert all(b - a >= timedelta(seconds=1) for a, b in zip(sent_at, sent_at[1:], strict=False))
+    assert all(b - a >= timedelta(seconds=1) for a, b in pairwise(sent_at))
 
 
 async def test_transient_errors_retry_then_give_up(app: App) -> None:
@@ -217,10 +284,16 @@ async def test_transient_errors_retry_then_give_up(app: App) -> None:
     app.session.fail("sendMessage", 830_000, error_code=502, description="Bad Gateway", times=2)
     app.session.fail("sendMessage", 830_001, error_code=502, description="Bad Gateway", times=99)
     async with app.db.write() as session:
-        await notify_many(session, user_ids=[a, b], kind=NoticeKind.letters,
-                          template="test.hello", params={"n": 1}, now=app.clock.now())
+        await notify_many(
+            session,
+            user_ids=[a, b],
+            kind=NoticeKind.letters,
+            template="test.hello",
+            params={"n": 1},
+            now=app.clock.now(),
+        )
     worker = virtual_worker(app, max_attempts=4)
-    for _ in range(12):
+    for _round in range(12):
         await worker.drain()
         app.clock.advance(seconds=60)
     async with app.db.read() as session:
@@ -234,12 +307,18 @@ async def test_crash_mid_broadcast_resumes_without_loss_or_repeat(app: App) -> N
     daytime(app)
     ids = await make_users(app, 120, 840_000)
     async with app.db.write() as session:
-        await notify_many(session, user_ids=ids, kind=NoticeKind.announcements,
-                          template="test.hello", params={"n": 9}, now=app.clock.now(),
-                          batch_id=2)
+        await notify_many(
+            session,
+            user_ids=ids,
+            kind=NoticeKind.announcements,
+            template="test.hello",
+            params={"n": 9},
+            now=app.clock.now(),
+            batch_id=2,
+        )
     first = virtual_worker(app, batch_size=20, concurrency=4)
     task = asyncio.create_task(first.drain())
-    while first.stats["sent"] < 50:
+    while first.stats["sent"] < 50:  # noqa: ASYNC110 - polling the worker's own counter
         await asyncio.sleep(0)
     task.cancel()
     try:

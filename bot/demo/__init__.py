@@ -10,11 +10,24 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.demo import core
+from bot.demo import academic, core
+from bot.demo import classrooms as classrooms_demo
+from bot.demo import library as library_demo
+from bot.demo import messages as messages_demo
+from bot.demo import service_centre as service_centre_demo
+from bot.demo import testing as testing_demo
 from bot.demo.context import DemoContext
 
 Seeder = Callable[[AsyncSession, DemoContext], Awaitable[None]]
 
-SEEDERS: tuple[Seeder, ...] = (core.seed,)
+SEEDERS: tuple[Seeder, ...] = (
+    core.seed,
+    library_demo.seed,
+    academic.seed,
+    classrooms_demo.seed,
+    testing_demo.seed,
+    service_centre_demo.seed,
+    messages_demo.seed,
+)
 
 __all__ = ["SEEDERS", "DemoContext", "Seeder"]

@@ -7,7 +7,19 @@ from aiogram.enums import ChatType
 from aiogram.utils.i18n import gettext as _
 
 from bot.filters import SignedIn
-from bot.handlers import auth, common, home, settings
+from bot.handlers import attendance as attendance_handlers
+from bot.handlers import auth, common, home, settings, testing_staff
+from bot.handlers import calendar as calendar_handlers
+from bot.handlers import classrooms as classrooms_handlers
+from bot.handlers import journal as journal_handlers
+from bot.handlers import library as library_handlers
+from bot.handlers import messages as messages_handlers
+from bot.handlers import service_centre as service_centre_handlers
+from bot.handlers import service_centre_staff as service_centre_staff_handlers
+from bot.handlers import teacher_journal as teacher_journal_handlers
+from bot.handlers import testing as testing_handlers
+from bot.handlers import timetable as timetable_handlers
+from bot.handlers import transcript as transcript_handlers
 from bot.modules import Module
 
 HOME = Module(
@@ -20,6 +32,19 @@ HOME = Module(
 MODULES: tuple[Module, ...] = (
     HOME,
     settings.MODULE,
+    journal_handlers.MODULE,
+    teacher_journal_handlers.MODULE,
+    timetable_handlers.MODULE,
+    calendar_handlers.MODULE,
+    transcript_handlers.MODULE,
+    classrooms_handlers.MODULE,
+    library_handlers.MODULE,
+    attendance_handlers.MODULE,
+    messages_handlers.MODULE,
+    testing_handlers.MODULE,
+    testing_staff.MODULE,
+    service_centre_handlers.MODULE,
+    service_centre_staff_handlers.MODULE,
 )
 
 
@@ -36,6 +61,9 @@ def build_root_router(modules: tuple[Module, ...] = MODULES) -> Router:
     """Groups first, then the private chat: sign-in, the modules (signed-in only), fallbacks."""
     root = Router(name="root")
     root.include_router(common.get_error_router())
+    for module in modules:
+        if module.root_router is not None:
+            root.include_router(module.root_router())
     root.include_router(common.get_group_router())
 
     private = Router(name="private")
@@ -44,6 +72,9 @@ def build_root_router(modules: tuple[Module, ...] = MODULES) -> Router:
     private.callback_query.filter(
         ~F.message.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP, ChatType.CHANNEL})
     )
+    for module in modules:
+        if module.public_router is not None:
+            private.include_router(module.public_router())
     private.include_router(auth.get_router())
 
     signed_in = Router(name="signed_in")

@@ -1,0 +1,456 @@
+"""Attendance check-in by QR code (§12): the teacher's live QR screen, closing and correcting,
+and the student's scan (`/start a_<token>`)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import CommandStart
+from aiogram.filters.callback_data import CallbackData
+from aiogram.filters.command import CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    Message,
+)
+from aiogram.utils.i18n import gettext as _
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.filters import SignedIn
+from bot.handlers.auth import start_sign_in
+from bot.i18n import fmt_date
+from bot.keyboards.academic import class_kind_label
+from bot.keyboards.common import NavCb, back_button, rows
+from bot.modules import MenuItem, Module
+from bot.services import attendance_checkin as svc
+from bot.services.attendance_checkin import ScanStatus
+from bot.services.auth import Viewer
+from bot.services.qr import qr_png
+from bot.ui import esc, show
+from db.models import Role
+from db.models.attendance_checkin import CheckIn
+from db.session import Database
+
+log = logging.getLogger(__name__)
+
+
+class AttCb(CallbackData, prefix="att"):
+    """`a`: open (s = slot id), ref / close / fix (c = check-in id), tog (c, s = student id)."""
+
+    a: str
+    c: int = 0
+    s: int = 0
+
+
+def _discipline_name(checkin: CheckIn, locale: str) -> str:
+    return checkin.meeting.slot.discipline.name(locale)
+
+
+def _class_line(checkin: CheckIn, locale: str) -> str:
+    slot = checkin.meeting.slot
+    return "{discipline} · {kind} · {group}\n{date}, {start}–{end}".format(
+        discipline=esc(_discipline_name(checkin, locale)),
+        kind=class_kind_label(slot.kind),
+        group=esc(slot.group.code),
+        date=fmt_date(checkin.meeting.on_date, locale),
+        start=slot.starts_at.strftime("%H:%M"),
+        end=slot.ends_at.strftime("%H:%M"),
+    )
+
+
+def qr_caption(checkin: CheckIn, counts: svc.Counts, locale: str) -> str:
+    return "\n".join(
+        [
+            _("📷 <b>Attendance check-in</b>"),
+            _class_line(checkin, locale),
+            "",
+            _("Checked in: <b>{present}</b> of {total}").format(
+                present=counts.present, total=counts.total
+            ),
+            _(
+                "Students scan this code with the phone camera. It changes every {seconds} s, "
+                "so a photo of it stops working a minute later."
+            ).format(seconds=svc.checkin_config().rotate_seconds),
+        ]
+    )
+
+
+def qr_keyboard(checkin_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=_("🔄 Refresh"), callback_data=AttCb(a="ref", c=checkin_id).pack()
+                ),
+                InlineKeyboardButton(
+                    text=_("✅ Close the check-in"),
+                    callback_data=AttCb(a="close", c=checkin_id).pack(),
+                ),
+            ]
+        ]
+    )
+
+
+def qr_photo(bot_username: str, token: str) -> BufferedInputFile:
+    return BufferedInputFile(
+        qr_png(svc.start_link(bot_username, token), box_size=8), filename="check-in.png"
+    )
+
+
+async def refresh_qr_message(
+    bot: Bot, db: Database, checkin_id: int, locale: str, now: datetime, *, force: bool = False
+) -> bool:
+    """Bring the teacher's QR message up to date: a new code when the old one is due, the count
+    when it changed; nothing when nothing changed or the last edit was too recent (Telegram
+    throttles edits). Returns whether the message was edited."""
+    config = svc.checkin_config()
+    async with db.write() as session:
+        checkin = await svc.load_checkin(session, checkin_id)
+        if checkin is None or checkin.closed_at is not None or checkin.message_id is None:
+            return False
+        if (
+            not force
+            and checkin.shown_at is not None
+            and (now - checkin.shown_at).total_seconds() < config.refresh_seconds
+        ):
+            return False
+        token = await svc.token_for_screen(session, checkin, now)
+        counts = await svc.counts(session, checkin)
+        new_code = token != checkin.shown_token
+        if not new_code and counts.present == checkin.shown_present:
+            return False
+        checkin.shown_token = token
+        checkin.shown_present = counts.present
+        checkin.shown_at = now
+        chat_id, message_id = checkin.chat_id, checkin.message_id
+        caption = qr_caption(checkin, counts, locale)
+    keyboard = qr_keyboard(checkin_id)
+    try:
+        if new_code:
+            me = await bot.me()
+            await bot.edit_message_media(
+                chat_id=chat_id,
+                message_id=message_id,
+                media=InputMediaPhoto(media=qr_photo(me.username or "", token), caption=caption),
+                reply_markup=keyboard,
+            )
+        else:
+            await bot.edit_message_caption(
+                chat_id=chat_id, message_id=message_id, caption=caption, reply_markup=keyboard
+            )
+    except TelegramBadRequest as exc:
+        if "message is not modified" not in exc.message:
+            log.warning("check-in %s: could not edit the QR message: %s", checkin_id, exc.message)
+        return False
+    return True
+
+
+async def close_and_report(
+    bot: Bot, db: Database, checkin_id: int, locale: str, now: datetime
+) -> tuple[bool, int]:
+    """Close the check-in and turn its QR message into the final count. Returns (was it
+    already closed, how many were marked absent)."""
+    async with db.write() as session:
+        checkin = await svc.load_checkin(session, checkin_id)
+        if checkin is None:
+            return True, 0
+        already = checkin.closed_at is not None
+        absent = await svc.close_checkin(session, checkin, now)
+        counts = await svc.counts(session, checkin)
+        chat_id, message_id = checkin.chat_id, checkin.message_id
+        caption = "\n".join(
+            [
+                _("📷 <b>Attendance check-in</b>: closed"),
+                _class_line(checkin, locale),
+                "",
+                _("Present: {present} of {total}").format(
+                    present=counts.present, total=counts.total
+                ),
+            ]
+        )
+    if not already and chat_id is not None and message_id is not None:
+        try:
+            await bot.edit_message_caption(
+                chat_id=chat_id, message_id=message_id, caption=caption, reply_markup=None
+            )
+        except TelegramBadRequest as exc:
+            log.info("check-in %s: QR message not edited: %s", checkin_id, exc.message)
+    return already, absent
+
+
+# ---- the teacher's screens -------------------------------------------------------------------
+
+
+async def _today_screen(
+    db: Database, viewer: Viewer, settings: Settings, clock: Clock, locale: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    today = clock.now().astimezone(settings.tz).date()
+    async with db.read() as session:
+        classes = await svc.classes_today(session, viewer.teacher_id or 0, today)
+        lines = [
+            _("📷 <b>Attendance check-in</b>"),
+            _("Your classes on {date}:").format(date=fmt_date(today, locale)),
+            "",
+        ]
+        buttons = []
+        for entry in classes:
+            slot = entry.item.slot
+            state = ""
+            if entry.checkin is not None:
+                state = " ✅" if entry.checkin.closed_at is not None else " 🟢"
+            label = "{start} {discipline} · {group}".format(
+                start=slot.starts_at.strftime("%H:%M"),
+                discipline=slot.discipline.name(locale),
+                group=slot.group.code,
+            )
+            lines.append(
+                "{start}–{end} {discipline} · {kind} · {group}{state}".format(
+                    start=slot.starts_at.strftime("%H:%M"),
+                    end=slot.ends_at.strftime("%H:%M"),
+                    discipline=esc(slot.discipline.name(locale)),
+                    kind=class_kind_label(slot.kind),
+                    group=esc(slot.group.code),
+                    state=state,
+                )
+            )
+            buttons.append(
+                InlineKeyboardButton(
+                    text=label[:60] + state, callback_data=AttCb(a="open", s=slot.id).pack()
+                )
+            )
+    if not classes:
+        lines.append(_("You have no classes today."))
+    else:
+        lines.append("")
+        lines.append(_("Pick a class to show its QR code (🟢 open, ✅ closed)."))
+    keyboard = [*rows(buttons, per_row=1), [back_button()]]
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=keyboard)
+
+
+async def on_nav_checkin(
+    callback: CallbackQuery,
+    state: FSMContext,
+    db: Database,
+    viewer: Viewer,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """The Check-in button of a teacher's home screen."""
+    await state.clear()
+    await callback.answer()
+    text, keyboard = await _today_screen(db, viewer, settings, clock, _locale(viewer, settings))
+    await show(callback, text, keyboard)
+
+
+def _locale(viewer: Viewer, settings: Settings) -> str:
+    return viewer.locale or settings.default_locale
+
+
+def _correction_screen(
+    checkin: CheckIn, entries: list[svc.RosterEntry], counts: svc.Counts, locale: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    lines = [
+        _("📋 <b>Attendance</b> (final; tap a student to correct)"),
+        _class_line(checkin, locale),
+        "",
+        _("Present: {present} of {total}").format(present=counts.present, total=counts.total),
+    ]
+    buttons = [
+        InlineKeyboardButton(
+            text=("✅ " if entry.present else "❌ ") + entry.name[:40],
+            callback_data=AttCb(a="tog", c=checkin.id, s=entry.student_id).pack(),
+        )
+        for entry in entries
+    ]
+    keyboard = [*rows(buttons, per_row=1), [back_button("checkin")]]
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=keyboard)
+
+
+async def _show_correction(
+    event: Message | CallbackQuery, db: Database, viewer: Viewer, checkin_id: int, locale: str
+) -> None:
+    async with db.read() as session:
+        checkin = await svc.teacher_checkin(session, checkin_id, viewer.teacher_id or 0)
+        entries = await svc.roster(session, checkin)
+        counts = await svc.counts(session, checkin)
+        text, keyboard = _correction_screen(checkin, entries, counts, locale)
+    await show(event, text, keyboard)
+
+
+async def on_att(
+    callback: CallbackQuery,
+    callback_data: AttCb,
+    db: Database,
+    viewer: Viewer,
+    settings: Settings,
+    clock: Clock,
+    bot: Bot,
+) -> None:
+    """Buttons of the check-in screens (teachers only; every id is checked)."""
+    now = clock.now()
+    locale = _locale(viewer, settings)
+    teacher_id = viewer.teacher_id or 0
+    action = callback_data.a
+    if action == "open":
+        today = now.astimezone(settings.tz).date()
+        async with db.write() as session:
+            checkin = await svc.open_checkin(
+                session,
+                teacher_id=teacher_id,
+                slot_id=callback_data.s,
+                on_date=today,
+                now=now,
+                tz=settings.tz,
+            )
+            checkin_id, closed = checkin.id, checkin.closed_at is not None
+        await callback.answer()
+        if closed:
+            await _show_correction(callback, db, viewer, checkin_id, locale)
+            return
+        await _send_qr(callback, bot, db, checkin_id, locale, now)
+    elif action == "ref":
+        async with db.read() as session:
+            checkin = await svc.teacher_checkin(session, callback_data.c, teacher_id)
+            closed = checkin.closed_at is not None
+        if closed:
+            await callback.answer(_("This check-in is closed."), show_alert=True)
+            return
+        edited = await refresh_qr_message(bot, db, callback_data.c, locale, now)
+        await callback.answer(_("Updated.") if edited else _("Nothing new yet."))
+    elif action == "close":
+        async with db.read() as session:
+            await svc.teacher_checkin(session, callback_data.c, teacher_id)
+        already, absent = await close_and_report(bot, db, callback_data.c, locale, now)
+        await callback.answer(
+            _("The check-in was already closed.")
+            if already
+            else _("Closed. Marked absent: {n}").format(n=absent)
+        )
+        await _show_correction(callback, db, viewer, callback_data.c, locale)
+    elif action == "tog":
+        async with db.write() as session:
+            checkin = await svc.teacher_checkin(session, callback_data.c, teacher_id)
+            await svc.correct(session, checkin, callback_data.s, now)
+        await callback.answer(_("Saved."))
+        await _show_correction(callback, db, viewer, callback_data.c, locale)
+    else:
+        await callback.answer(_("This button is no longer available."))
+
+
+async def _send_qr(
+    callback: CallbackQuery, bot: Bot, db: Database, checkin_id: int, locale: str, now: datetime
+) -> None:
+    me = await bot.me()
+    async with db.write() as session:
+        checkin = await svc.load_checkin(session, checkin_id)
+        assert checkin is not None
+        token = await svc.issue_token(session, checkin, now)
+        counts = await svc.counts(session, checkin)
+        caption = qr_caption(checkin, counts, locale)
+    sent = await bot.send_photo(
+        callback.from_user.id,
+        qr_photo(me.username or "", token),
+        caption=caption,
+        reply_markup=qr_keyboard(checkin_id),
+        protect_content=True,
+    )
+    async with db.write() as session:
+        checkin = await session.get(CheckIn, checkin_id)
+        if checkin is not None:
+            # An older QR message of the same check-in stops being refreshed.
+            checkin.chat_id = sent.chat.id
+            checkin.message_id = sent.message_id
+            checkin.shown_token = token
+            checkin.shown_present = counts.present
+            checkin.shown_at = now
+
+
+# ---- the student's scan ----------------------------------------------------------------------
+
+
+async def on_scan(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    viewer: Viewer | None,
+    db: Database,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    """/start a_<token>: a student scanned the teacher's QR code."""
+    if viewer is None:
+        await message.answer(
+            _(
+                "Sign in first, then scan the code again "
+                "(it changes, so scan the one on the screen)."
+            )
+        )
+        await start_sign_in(message, state)
+        return
+    token = (command.args or "").removeprefix(svc.START_PREFIX)
+    now = clock.now()
+    async with db.write() as session:
+        result = await svc.scan(session, token=token, student_id=viewer.student_id, now=now)
+    locale = _locale(viewer, settings)
+    discipline = esc((result.discipline or {}).get(locale, "")) if result.discipline else ""
+    texts = {
+        ScanStatus.marked: _("✅ You are marked present: {discipline}, {time}."),
+        ScanStatus.already: _("✅ You are already marked present: {discipline}."),
+        ScanStatus.expired: _(
+            "⌛ This code has expired. Scan the code that is on the screen right now."
+        ),
+        ScanStatus.closed: _("🔒 The check-in for {discipline} is closed. Ask the teacher."),
+        ScanStatus.other_group: _(
+            "⛔ This class ({discipline}, group {group}) is not in your timetable: "
+            "you were not marked."
+        ),
+        ScanStatus.not_student: _("Only students check in to classes."),
+    }
+    await message.answer(
+        texts[result.status].format(
+            discipline=discipline,
+            group=esc(result.group_code or ""),
+            time=now.astimezone(settings.tz).strftime("%H:%M"),
+        )
+    )
+
+
+def get_public_router() -> Router:
+    router = Router(name="attendance_scan")
+    router.message.register(
+        on_scan, CommandStart(deep_link=True, magic=F.args.regexp(svc.TOKEN_PATTERN))
+    )
+    return router
+
+
+def get_router() -> Router:
+    router = Router(name="attendance")
+    teachers = Router(name="attendance_teachers")
+    teachers.callback_query.filter(SignedIn(Role.teacher))
+    teachers.callback_query.register(on_nav_checkin, NavCb.filter(F.to == "checkin"))
+    teachers.callback_query.register(on_att, AttCb.filter())
+    router.include_router(teachers)
+    return router
+
+
+MODULE = Module(
+    name="attendance",
+    router=get_router,
+    public_router=get_public_router,
+    menu=(
+        MenuItem(
+            to="checkin",
+            label=lambda: _("📷 Check-in"),
+            roles=frozenset({Role.teacher}),
+            order=320,
+        ),
+    ),
+)

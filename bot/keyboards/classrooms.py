@@ -1,0 +1,35 @@
+"""Classroom buttons. Ids in the payload are only pointers: every press is checked against the
+classroom's group and teacher on the server."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton
+
+from bot.keyboards.academic import class_kind_label
+from db.models.academic import ClassKind
+
+
+class ClsCb(CallbackData, prefix="cls"):
+    """`a`: list (f form, t term, k kind, p page), room, mats, mat (m), rm, rmok, write, add,
+    mem (p), mute (u), conv (p). `c` is the classroom id."""
+
+    a: str
+    c: int = 0
+    m: int = 0
+    u: int = 0
+    p: int = 0
+    f: int = 0
+    t: int = 0
+    k: str = ""
+
+
+def kind_label(kind: str) -> str:
+    try:
+        return class_kind_label(ClassKind(kind))
+    except ValueError:
+        return kind
+
+
+def room_button(text: str, classroom_id: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=ClsCb(a="room", c=classroom_id).pack())

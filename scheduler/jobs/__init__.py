@@ -1,0 +1,1 @@
+"""Scheduler jobs: plain async functions taking a JobContext, safe to re-run."""
