@@ -180,7 +180,8 @@ async def test_teacher_sees_their_own_classes(demo_app: App) -> None:
         )
         days = await svc.classes_between(session, monday, monday, teacher_id=teacher_id)
     assert days[monday], "demo.teacher teaches on Mondays"
-    real_today = datetime.now(demo_app.settings.tz).date()
+    # Home speaks of the day the (test) clock shows.
+    real_today = demo_app.clock.now().astimezone(demo_app.settings.tz).date()
     async with snapshot(demo_app.db) as session:
         today = await svc.classes_between(session, real_today, real_today, teacher_id=teacher_id)
     home = client.last_message().text

@@ -15,6 +15,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.clock import Clock
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.filters import NotSignedIn
 from bot.handlers.home import open_home
@@ -84,11 +85,12 @@ async def cmd_start(
     db: Database,
     settings: Settings,
     modules: tuple[Module, ...],
+    clock: Clock,
 ) -> None:
     """/start: home for a signed-in person, the language choice for everyone else."""
     if viewer is not None:
         await state.clear()
-        await open_home(message, viewer, db, settings, modules)
+        await open_home(message, viewer, db, settings, modules, clock)
         return
     await start_sign_in(message, state)
 
@@ -102,6 +104,7 @@ async def on_language(
     settings: Settings,
     i18n: I18n,
     modules: tuple[Module, ...],
+    clock: Clock,
 ) -> None:
     """A language button: remembered for the sign-in, or stored on the account."""
     code = callback_data.code
@@ -113,7 +116,7 @@ async def on_language(
             async with db.write() as session:
                 await auth.set_locale(session, viewer.user_id, code)
             await callback.answer(_("Language changed."))
-            await open_home(callback, replace(viewer, locale=code), db, settings, modules)
+            await open_home(callback, replace(viewer, locale=code), db, settings, modules, clock)
             return
         await state.update_data(locale=code)
         await state.set_state(SignIn.login)
@@ -169,6 +172,7 @@ async def on_password(
     bot: Bot,
     i18n: I18n,
     modules: tuple[Module, ...],
+    clock: Clock,
 ) -> None:
     """The password typed during sign-in: deleted from the chat at once, right or wrong."""
     await safe_delete(message)
@@ -226,7 +230,7 @@ async def on_password(
         return
     if result.previous_telegram_id is not None:
         await _tell_old_chat(bot, i18n, result.previous_telegram_id, viewer.locale)
-    await open_home(message, viewer, db, settings, modules, greet=True)
+    await open_home(message, viewer, db, settings, modules, clock, greet=True)
 
 
 async def _tell_old_chat(bot: Bot, i18n: I18n, chat_id: int, locale: str | None) -> None:

@@ -19,6 +19,7 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 
+from bot.clock import Clock
 from bot.config import Settings
 from bot.filters import NotSignedIn
 from bot.handlers.auth import start_sign_in
@@ -91,11 +92,12 @@ async def stale_callback(
     db: Database,
     settings: Settings,
     modules: tuple[Module, ...],
+    clock: Clock,
 ) -> None:
     """A button nobody handles: from an old screen, from before a restart, or forged."""
     await state.clear()
     await callback.answer(_("This button is no longer available."))
-    await open_home(callback, viewer, db, settings, modules)
+    await open_home(callback, viewer, db, settings, modules, clock)
 
 
 async def unknown_message(
@@ -104,10 +106,11 @@ async def unknown_message(
     db: Database,
     settings: Settings,
     modules: tuple[Module, ...],
+    clock: Clock,
 ) -> None:
     """Text or a file that no screen expects right now."""
     await message.answer(_("I did not understand that. Here is the menu:"))
-    await open_home(message, viewer, db, settings, modules)
+    await open_home(message, viewer, db, settings, modules, clock)
 
 
 async def start_with_unknown_payload(
@@ -117,13 +120,14 @@ async def start_with_unknown_payload(
     db: Database,
     settings: Settings,
     modules: tuple[Module, ...],
+    clock: Clock,
 ) -> None:
     """A /start link with a parameter no module recognised: behave like a plain /start."""
     if viewer is None:
         await start_sign_in(message, state)
         return
     await state.clear()
-    await open_home(message, viewer, db, settings, modules)
+    await open_home(message, viewer, db, settings, modules, clock)
 
 
 def get_fallback_router() -> Router:

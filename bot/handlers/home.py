@@ -13,12 +13,12 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from bot.clock import Clock
 from bot.config import Settings
 from bot.keyboards.common import NavCb, SettingsCb, rows
 from bot.modules import HomeContext, Module
 from bot.services.auth import Viewer
 from bot.ui import esc, show
-from db.base import utcnow
 from db.models import Group, Role, Student
 from db.session import Database
 
@@ -65,7 +65,7 @@ def home_keyboard(viewer: Viewer, modules: tuple[Module, ...]) -> InlineKeyboard
 
 
 async def render_home(
-    db: Database, viewer: Viewer, settings: Settings, modules: tuple[Module, ...]
+    db: Database, viewer: Viewer, settings: Settings, modules: tuple[Module, ...], clock: Clock
 ) -> tuple[str, InlineKeyboardMarkup]:
     locale = get_i18n().current_locale
     lines = [f"🏠 <b>{esc(viewer.full_name or viewer.login)}</b>"]
@@ -76,7 +76,7 @@ async def render_home(
         else:
             lines.append(_("Role: {role}").format(role=role_name(viewer.role)))
         ctx = HomeContext(
-            session=session, viewer=viewer, settings=settings, now=utcnow(), locale=locale
+            session=session, viewer=viewer, settings=settings, now=clock.now(), locale=locale
         )
         glance: list[str] = []
         for module in modules:
@@ -120,13 +120,14 @@ async def open_home(
     db: Database,
     settings: Settings,
     modules: tuple[Module, ...],
+    clock: Clock,
     *,
     greet: bool = False,
 ) -> None:
     if viewer.must_change_password:
         text, keyboard = _forced_password_change()
     else:
-        text, keyboard = await render_home(db, viewer, settings, modules)
+        text, keyboard = await render_home(db, viewer, settings, modules, clock)
         if greet:
             text = _("You are signed in.") + "\n\n" + text
     await show(event, text, keyboard)
@@ -139,10 +140,11 @@ async def cmd_menu(
     db: Database,
     settings: Settings,
     modules: tuple[Module, ...],
+    clock: Clock,
 ) -> None:
     """/menu: leave whatever dialogue is open and go home."""
     await state.clear()
-    await open_home(message, viewer, db, settings, modules)
+    await open_home(message, viewer, db, settings, modules, clock)
 
 
 async def on_home(
@@ -152,11 +154,12 @@ async def on_home(
     db: Database,
     settings: Settings,
     modules: tuple[Module, ...],
+    clock: Clock,
 ) -> None:
     """The home / back-to-home button."""
     await state.clear()
     await callback.answer()
-    await open_home(callback, viewer, db, settings, modules)
+    await open_home(callback, viewer, db, settings, modules, clock)
 
 
 def get_router() -> Router:

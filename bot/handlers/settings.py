@@ -14,6 +14,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.clock import Clock
 from bot.config import Settings
 from bot.handlers.home import open_home
 from bot.i18n import LANGUAGE_NAMES
@@ -133,6 +134,7 @@ async def on_settings_action(
     db: Database,
     settings: Settings,
     modules: tuple[Module, ...],
+    clock: Clock,
 ) -> None:
     """Buttons of the settings screens."""
     action = callback_data.action
@@ -170,7 +172,7 @@ async def on_settings_action(
     elif action == "cancel":
         await state.clear()
         if viewer.must_change_password:
-            await open_home(callback, viewer, db, settings, modules)
+            await open_home(callback, viewer, db, settings, modules, clock)
             return
         text, keyboard = _settings_screen(viewer)
         await show(callback, text, keyboard)
@@ -256,6 +258,7 @@ async def on_old_password(
     db: Database,
     settings: Settings,
     modules: tuple[Module, ...],
+    clock: Clock,
 ) -> None:
     """The current password: the last step; applies the change."""
     await safe_delete(message)
@@ -300,7 +303,7 @@ async def on_old_password(
         return
     await message.answer(_("✅ Your sign-in settings have been saved."))
     if viewer.must_change_password:
-        await open_home(message, fresh, db, settings, modules)
+        await open_home(message, fresh, db, settings, modules, clock)
         return
     text, keyboard = _settings_screen(fresh)
     await message.answer(text, reply_markup=keyboard)
