@@ -40,6 +40,9 @@ class Settings:
     login_window_minutes: int = 15
     login_lock_minutes: int = 15
     run_scheduler: bool = True
+    # Per-person flood control: updates per second and burst; 0 switches it off.
+    throttle_rate: float = 3.0
+    throttle_burst: float = 15.0
     webhook_url: str | None = None
     webhook_secret: str | None = None
     webhook_host: str = "127.0.0.1"
@@ -65,6 +68,19 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
     if value <= 0:
         raise ConfigError(f"{name} must be positive, got {value}")
+    return value
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative, got {value}")
     return value
 
 
@@ -130,6 +146,8 @@ def load_settings(env: dict[str, str] | None = None, *, require_token: bool = Tr
         login_window_minutes=_int(env, "LOGIN_WINDOW_MINUTES", 15),
         login_lock_minutes=_int(env, "LOGIN_LOCK_MINUTES", 15),
         run_scheduler=_bool(env, "RUN_SCHEDULER", True),
+        throttle_rate=_float(env, "THROTTLE_RATE", 3.0),
+        throttle_burst=_float(env, "THROTTLE_BURST", 15.0),
         # The letterhead of issued documents: UNIVERSITY_ADDRESS, UNIVERSITY_PHONE, ...
         extra={
             key.lower(): value.strip()

@@ -18,6 +18,7 @@ from aiogram.utils.i18n import I18n
 from bot.clock import Clock
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.handlers import MODULES, base_commands, build_root_router
+from bot.middlewares.throttle import ThrottleMiddleware
 from bot.middlewares.viewer import LocaleMiddleware, ViewerMiddleware
 from bot.modules import Module
 from db.session import Database
@@ -68,6 +69,11 @@ def create_dispatcher(
     )
     dp.update.outer_middleware(ViewerMiddleware(db))
     LocaleMiddleware(i18n).setup(dp)
+    if settings.throttle_rate > 0:
+        # After the locale middleware, so the notice is in the person's language.
+        throttle = ThrottleMiddleware(settings.throttle_rate, settings.throttle_burst)
+        dp.message.outer_middleware(throttle)
+        dp.callback_query.outer_middleware(throttle)
     dp.include_router(build_root_router(modules))
     return dp
 
