@@ -30,6 +30,7 @@ def setup_logging() -> None:
     # aiohttp access lines and SQL echo would carry personal data; keep them out.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+    logging.getLogger("aiosqlite").setLevel(logging.WARNING)
 
 
 async def run(settings: Settings) -> int:

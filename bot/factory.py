@@ -18,6 +18,7 @@ from aiogram.utils.i18n import I18n
 from bot.clock import Clock
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.handlers import MODULES, base_commands, build_root_router
+from bot.middlewares.logging import HandlerNameMiddleware, UpdateLogMiddleware
 from bot.middlewares.throttle import ThrottleMiddleware
 from bot.middlewares.viewer import LocaleMiddleware, ViewerMiddleware
 from bot.modules import Module
@@ -67,7 +68,11 @@ def create_dispatcher(
         modules=modules,
         clock=clock or Clock(),
     )
+    dp.update.outer_middleware(UpdateLogMiddleware())
     dp.update.outer_middleware(ViewerMiddleware(db))
+    names = HandlerNameMiddleware()
+    for observer in (dp.message, dp.callback_query, dp.inline_query):
+        observer.middleware(names)
     LocaleMiddleware(i18n).setup(dp)
     if settings.throttle_rate > 0:
         # After the locale middleware, so the notice is in the person's language.
