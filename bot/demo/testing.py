@@ -94,9 +94,7 @@ async def seed(session: AsyncSession, ctx: DemoContext) -> None:
         .join(User, User.id == Student.user_id)
         .where(User.login == DEMO_ACCOUNTS["student"][0])
     )
-    author = await session.scalar(
-        select(User).where(User.login == DEMO_ACCOUNTS["teacher"][0])
-    )
+    author = await session.scalar(select(User).where(User.login == DEMO_ACCOUNTS["teacher"][0]))
     if discipline is None or student is None:
         return
     now = datetime.combine(ctx.today, time(8, 0), tzinfo=ctx.tz)

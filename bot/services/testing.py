@@ -619,51 +619,46 @@ async def question_screen(
 
 
 async def _screen(session: AsyncSession, attempt: Attempt, position: int) -> QuestionScreen:
+    # Three queries whatever the screen: this runs on every press of an exam.
     position = min(max(position, 1), attempt.total)
-    rows = (
-        await session.execute(
-            select(AttemptQuestion.position, AttemptQuestion.chosen).where(
-                AttemptQuestion.attempt_id == attempt.id
-            )
-        )
-    ).all()
-    answered_positions = frozenset(p for p, chosen in rows if chosen)
-    aq = await session.scalar(
-        select(AttemptQuestion).where(
-            AttemptQuestion.attempt_id == attempt.id, AttemptQuestion.position == position
+    aqs = list(
+        await session.scalars(
+            select(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt.id)
         )
     )
+    answered_positions = frozenset(a.position for a in aqs if a.chosen)
+    aq = next((a for a in aqs if a.position == position), None)
     if aq is None:
         raise TestingError("not_found")
-    test = await session.get(OnlineTest, attempt.test_id)
-    assert test is not None
-    discipline = await session.get(Discipline, test.discipline_id)
-    assert discipline is not None
-    question_text = await session.scalar(
-        select(Question.text).where(Question.id == aq.question_id)
-    )
-    texts = dict(
-        (
-            await session.execute(
-                select(QuestionOption.id, QuestionOption.text).where(
-                    QuestionOption.id.in_(aq.option_ids)
-                )
-            )
-        ).all()
-    )
+    name, control, minutes, discipline = (
+        await session.execute(
+            select(OnlineTest.name, OnlineTest.control, OnlineTest.time_limit_minutes, Discipline)
+            .join(Discipline, Discipline.id == OnlineTest.discipline_id)
+            .where(OnlineTest.id == attempt.test_id)
+        )
+    ).one()
+    question_text = ""
+    texts: dict[int, str] = {}
+    for option_id, option_text, text in await session.execute(
+        select(QuestionOption.id, QuestionOption.text, Question.text)
+        .join(Question, Question.id == QuestionOption.question_id)
+        .where(QuestionOption.question_id == aq.question_id)
+    ):
+        texts[option_id] = option_text
+        question_text = text
     return QuestionScreen(
         attempt_id=attempt.id,
-        test_name=test.name,
+        test_name=name,
         discipline=discipline,
-        control=test.control,
-        time_limit_minutes=test.time_limit_minutes,
+        control=ControlKind(control),
+        time_limit_minutes=minutes,
         deadline=attempt.deadline,
         position=position,
         total=attempt.total,
         answered=len(answered_positions),
         attempt_question_id=aq.id,
         kind=aq.kind,
-        text=question_text or "",
+        text=question_text,
         options=[(oid, texts.get(oid, "")) for oid in aq.option_ids],
         chosen=frozenset(aq.chosen or ()),
         draft=frozenset(aq.draft) if aq.draft is not None else None,
@@ -688,12 +683,16 @@ class AnswerResult:
 async def _aq_for_press(
     session: AsyncSession, student_id: int, aq_id: int
 ) -> tuple[AttemptQuestion, Attempt]:
-    aq = await session.get(AttemptQuestion, aq_id)
-    if aq is None:
+    row = (
+        await session.execute(
+            select(AttemptQuestion, Attempt)
+            .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
+            .where(AttemptQuestion.id == aq_id)
+        )
+    ).first()
+    if row is None or row[1].student_id != student_id:
         raise TestingError("not_found")
-    attempt = await session.get(Attempt, aq.attempt_id)
-    if attempt is None or attempt.student_id != student_id:
-        raise TestingError("not_found")
+    aq, attempt = row
     if attempt.status != AttemptStatus.open:
         raise TestingError("attempt_finished", attempt_id=attempt.id)
     return aq, attempt

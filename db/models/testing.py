@@ -274,9 +274,9 @@ class AttemptQuestion(Base):
     kind: Mapped[QuestionKind] = mapped_column(_enum(QuestionKind, "attempt_q_kind"))
     option_ids: Mapped[list[int]] = mapped_column(JSON)
     # The recorded answer (sorted option ids); NULL while unanswered.
-    chosen: Mapped[list[int] | None] = mapped_column(JSON)
+    chosen: Mapped[list[int] | None] = mapped_column(JSON(none_as_null=True))
     # Options ticked on a multiple-answer question but not yet confirmed.
-    draft: Mapped[list[int] | None] = mapped_column(JSON)
+    draft: Mapped[list[int] | None] = mapped_column(JSON(none_as_null=True))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     is_correct: Mapped[bool | None] = mapped_column(Boolean)
 
