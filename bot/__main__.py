@@ -31,6 +31,8 @@ def setup_logging() -> None:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
     logging.getLogger("aiosqlite").setLevel(logging.WARNING)
+    # A line per job run every few seconds would drown the update log.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 async def run(settings: Settings) -> int:
