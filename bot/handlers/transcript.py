@@ -184,7 +184,7 @@ async def send_pdf(
         BufferedInputFile(pdf, filename=f"transcript-{name}.pdf"),
         caption=_("Transcript of {name}, issued {date}.").format(
             name=esc(data.student.user.full_name),
-            date=fmt_date(doc.issue_date, get_i18n().current_locale),
+            date=fmt_date(doc.issue_date, get_i18n().current_locale, "dd.MM.yyyy"),
         ),
     )
 
