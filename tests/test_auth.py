@@ -232,3 +232,20 @@ async def test_commands_registered_per_language(demo_app: App, i18n) -> None:
     }
     assert set(by_lang) == {"kk", "ru", "en", None}
     assert by_lang["en"]["menu"] != by_lang["ru"]["menu"]
+
+
+async def test_start_clears_the_blocked_mark(demo_app: App) -> None:
+    from db.models.delivery import NotificationSettings
+
+    client = await demo_app.signed_in(STUDENT_LOGIN, STUDENT_PASSWORD, user_id=7030)
+    async with demo_app.db.write() as session:
+        user = await session.scalar(select(User).where(User.login == STUDENT_LOGIN))
+        prefs = await session.get(NotificationSettings, user.id)
+        if prefs is None:
+            prefs = NotificationSettings(user_id=user.id)
+            session.add(prefs)
+        prefs.bot_blocked_at = demo_app.clock.now()
+        user_id = user.id
+    await client.send("/start")
+    async with demo_app.db.read() as session:
+        assert (await session.get(NotificationSettings, user_id)).bot_blocked_at is None

@@ -18,6 +18,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.clock import Clock
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.filters import NotSignedIn
+from bot.handlers.admin import clear_commands, sync_commands
 from bot.handlers.home import open_home
 from bot.i18n import fmt_datetime
 from bot.keyboards.common import AuthCb, LangCb, language_keyboard, markup
@@ -90,6 +91,8 @@ async def cmd_start(
     """/start: home for a signed-in person, the language choice for everyone else."""
     if viewer is not None:
         await state.clear()
+        async with db.write() as session:
+            await auth.mark_reachable(session, viewer.user_id)
         await open_home(message, viewer, db, settings, modules, clock)
         return
     await start_sign_in(message, state)
@@ -231,6 +234,7 @@ async def on_password(
     if result.previous_telegram_id is not None:
         await _tell_old_chat(bot, i18n, result.previous_telegram_id, viewer.locale)
     await open_home(message, viewer, db, settings, modules, clock, greet=True)
+    await sync_commands(bot, i18n, modules, tg_id, viewer.role, viewer.locale)
 
 
 async def _tell_old_chat(bot: Bot, i18n: I18n, chat_id: int, locale: str | None) -> None:
@@ -250,13 +254,14 @@ async def on_secret_not_text(message: Message) -> None:
     await message.answer(_("Please type it as a text message."))
 
 
-async def cmd_logout(message: Message, state: FSMContext, db: Database) -> None:
+async def cmd_logout(message: Message, state: FSMContext, db: Database, bot: Bot) -> None:
     """/logout: unbind this Telegram account from the AIS account."""
     await state.clear()
     assert message.from_user is not None
     async with db.write() as session:
         was_bound = await auth.sign_out(session, message.from_user.id)
     if was_bound:
+        await clear_commands(bot, message.from_user.id)
         await message.answer(_("You have signed out. Send /start to sign in again."))
     else:
         await message.answer(_("You are not signed in. Send /start to sign in."))

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
 from db.models import Role, SignInAttempt, SignInLock, Student, Teacher, User
+from db.models.delivery import NotificationSettings
 
 # OWASP's argon2id recommendation: m=19 MiB, t=2, p=1.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -225,10 +226,24 @@ async def sign_in(
             SignInAttempt.login == login, SignInAttempt.succeeded.is_(False)
         )
     )
+    # Whoever signs in can be written to again, even if this account once blocked the bot.
+    await mark_reachable(session, user.id)
     return SignedIn(
         user_id=user.id,
         previous_telegram_id=previous,
         must_change_password=user.must_change_password,
+    )
+
+
+async def mark_reachable(session: AsyncSession, user_id: int) -> None:
+    """The person wrote to the bot, so they have not blocked it (any more)."""
+    await session.execute(
+        update(NotificationSettings)
+        .where(
+            NotificationSettings.user_id == user_id,
+            NotificationSettings.bot_blocked_at.is_not(None),
+        )
+        .values(bot_blocked_at=None)
     )
 
 
