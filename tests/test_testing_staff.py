@@ -260,6 +260,8 @@ async def test_teacher_works_only_with_own_disciplines(demo_app: App) -> None:
 
 
 async def test_students_cannot_use_staff_screens(demo_app: App) -> None:
+    async with demo_app.db.read() as session:
+        tests_before = await session.scalar(select(func.count()).select_from(OnlineTest))
     client = await demo_app.signed_in(*STUDENT)
     assert "🧪 Tests (staff)" not in client.buttons()
     await client.click_data(StaffCb(a="new").pack())
@@ -267,7 +269,7 @@ async def test_students_cannot_use_staff_screens(demo_app: App) -> None:
     await client.click_data(StaffCb(a="nx").pack())
     assert client.last_answer().text == "This button is no longer available."
     async with demo_app.db.read() as session:
-        assert await session.scalar(select(func.count()).select_from(OnlineTest)) == 1
+        assert await session.scalar(select(func.count()).select_from(OnlineTest)) == tests_before
 
 
 async def test_staff_edits_the_rules_students_read(demo_app: App) -> None:

@@ -68,6 +68,11 @@ def _settings_screen(viewer: Viewer) -> tuple[str, InlineKeyboardMarkup]:
                     text=_("🌐 Language"), callback_data=SettingsCb(action="language").pack()
                 )
             ],
+            [
+                InlineKeyboardButton(
+                    text=_("🔔 Notifications"), callback_data=NavCb(to="notifications").pack()
+                )
+            ],
             [back_button()],
         ]
     )

@@ -26,6 +26,8 @@ from bot.config import Settings
 from bot.delivery.render import Rendered, renderer
 from bot.filters import SignedIn
 from bot.i18n import fmt_datetime, fmt_number
+from bot.keyboards.appeals import offer_keyboard as appeal_offer_keyboard
+from bot.keyboards.appeals import offer_text as appeal_offer_text
 from bot.keyboards.common import NavCb, back_button, home_button
 from bot.keyboards.testing import (
     AnswerCb,
@@ -39,6 +41,7 @@ from bot.keyboards.testing import (
     to_list_button,
 )
 from bot.modules import HomeContext, MenuItem, Module
+from bot.services import appeals as appeals_svc
 from bot.services import testing as svc
 from bot.services.auth import Viewer
 from bot.services.testing import AssignedTest, QuestionScreen, TestingError
@@ -430,7 +433,7 @@ async def _close_late_and_show(
         attempt = await session.get(Attempt, attempt_id)
         if attempt is not None and attempt.student_id == viewer.student_id:
             await svc.finish_attempt(session, attempt, now, FinishReason.timeout)
-    await _show_result(event, db, viewer, attempt_id, settings, _("⏰ The time is up."))
+    await _show_result(event, db, viewer, attempt_id, settings, _("⏰ The time is up."), now)
 
 
 async def _show_result(
@@ -440,13 +443,19 @@ async def _show_result(
     attempt_id: int,
     settings: Settings,
     note: str | None = None,
+    now: datetime | None = None,
 ) -> None:
     assert viewer.student_id is not None
     async with reading(db) as session:
         view = await svc.result_view(session, viewer.student_id, attempt_id)
-    await show(
-        event, result_text(view, viewer, settings.tz, note), result_keyboard(), protect=True
-    )
+    text, keyboard = result_text(view, viewer, settings.tz, note), result_keyboard()
+    # §7: a result the student may still contest asks "Do you want to file an appeal?"
+    if now is not None and view.visible and appeals_svc.can_offer(view.test, view.attempt, now):
+        text += "\n\n" + appeal_offer_text()
+        keyboard = InlineKeyboardMarkup(
+            inline_keyboard=appeal_offer_keyboard(attempt_id) + keyboard.inline_keyboard
+        )
+    await show(event, text, keyboard, protect=True)
 
 
 async def on_screen(
@@ -571,9 +580,9 @@ async def on_screen(
             await callback.answer(
                 _("The test is finished.") if now_finished else _("Already finished.")
             )
-            await _show_result(callback, db, viewer, ident, settings)
+            await _show_result(callback, db, viewer, ident, settings, now=now)
         elif action == "res":
-            await _show_result(callback, db, viewer, ident, settings)
+            await _show_result(callback, db, viewer, ident, settings, now=now)
             await callback.answer()
         else:
             await callback.answer(_("This button is no longer available."))
