@@ -1,16 +1,50 @@
 """Exam-morning load: N students start the same test at once and answer every question.
 
-    .venv/bin/python -m benchmarks.exam_load                 # N = 100 and 1000
+    .venv/bin/python -m benchmarks.exam_load                 # N = 100 and 1000 on SQLite
     .venv/bin/python -m benchmarks.exam_load --students 300 --questions 10
+    .venv/bin/python -m benchmarks.exam_load \\
+        --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/test \\
+        --students 200 --processes 1 2
 
 Each student is a scripted Telegram client talking to the real dispatcher
-(`bot.factory.create_dispatcher`) through the fake Bot API session, on a temporary SQLite file:
-open the tests, start, confirm, answer every question (ticking and confirming the
-multiple-answer ones), go to the next one, finish, confirm. All students run concurrently
-(`asyncio.gather`). Printed per run: updates per second, p50/p99 handling time of one update,
+(`bot.factory.create_dispatcher`) through the fake Bot API session: open the tests, start,
+confirm, answer every question (ticking and confirming the multiple-answer ones), go to the next
+one, finish, confirm. Printed per run: updates per second, p50/p99 handling time of one update,
 SQL statements per update and per answer press, and lost or duplicated answers (the database's
 answer rows compared with the presses made; both must be 0). The same number of updates through
-a dispatcher whose only handler does nothing gives the ceiling of the machinery itself.
+a dispatcher whose only handler does nothing gives the ceiling of the machinery itself (always
+measured in this one process).
+
+Every run (each N, and each P below) gets a fresh database, migrated and seeded the same way:
+
+- by default a temporary SQLite file;
+- `--database-url postgresql+asyncpg://user[:password]@host[:port]/db`: a new database on that
+  PostgreSQL server, created under a unique name (`exam_load_...`) through the URL's database as
+  the maintenance database and dropped at the end; the user needs the right to create databases.
+
+`--processes P [P ...]`: for each P, the students are split into P slices and P child processes
+(`python -m benchmarks.exam_load --child FIRST COUNT`, the database URL in the environment
+variable EXAM_LOAD_DATABASE_URL) each build their own dispatcher, fake Bot API
+session and connection pool over the same database. The children connect, report that they are
+ready and wait; the parent releases them together, and each prints its raw timings as JSON. The
+parent adds them up: updates/s is all updates over the wall time from the common start to the last
+child's finish, p50/p99 are over every update, lost and duplicated answers are checked in the
+database after every child has ended, and SQL statements per answer press come from one press on
+an idle bot. A last line compares each P with the smallest one, e.g.
+"PostgreSQL, 2 processes vs 1: ×1.8 updates/s". Each student talks to one process only, so the
+in-memory FSM storage is enough here (replicas behind one webhook share Redis instead). Without
+`--processes` the students run in this process, as `asyncio.gather` tasks.
+
+The "bot CPU" line tells what limited a run: CPU time per update, and each process's CPU time
+over its running time. Near 100% means the bot's own Python was the limit and more processes help
+while there are idle cores; well below means it waited, for the database or for a core. On one
+machine the processes, PostgreSQL and anything else running share the cores, so P processes
+cannot go faster than the free cores allow.
+
+Several processes on SQLite work too (WAL, BEGIN IMMEDIATE and a busy timeout keep the answers
+right), but a SQLite file has one writer: the processes take turns on its lock, sleeping and
+retrying while they wait, so do not expect it to scale. The multi-process runs are meant for
+PostgreSQL.
 """
 
 from __future__ import annotations
@@ -18,22 +52,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import json
 import logging
+import os
 import statistics
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import CallbackQuery, Message, Update
 from sqlalchemy import event, func, select
+from sqlalchemy.engine import make_url
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -42,7 +83,6 @@ from bot.i18n import build_i18n
 from bot.keyboards.testing import AnswerCb, ConfirmCb
 from bot.services import testing as svc
 from bot.services.question_import import ParsedQuestion
-from db.migrate import upgrade
 from db.models import (
     AcademicPeriod,
     Discipline,
@@ -66,9 +106,28 @@ from tests.support import BotClient, FakeBotSession
 
 TOKEN = "42:BENCH-token-for-the-fake-session"
 FIRST_TG_ID = 10_000_000
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 # Few connections: SQLite has one writer, and waiting for a pooled connection (a queue) is
 # cheaper than waiting inside SQLite for its lock (a busy handler that sleeps and retries).
 POOL_SIZE = 2
+# A child writes its result on one line after this marker, so a stray print cannot be mistaken
+# for it.
+RESULT_MARKER = "RESULT "
+CHILD_URL_VARIABLE = "EXAM_LOAD_DATABASE_URL"
+HEADER = """\
+Exam-load benchmark: N scripted students sit one test at the same time through the real
+dispatcher, a fake Telegram and a real database (a fresh one per run).
+  updates/s         updates handled / wall time from the common start to the last finish
+  p50, p99          time to handle one update: median and 99th percentile over all updates
+  SQL statements    per update over the whole run; per answer press from one press on an idle bot
+  lost answers      presses whose answer is not in the database as pressed (must be 0)
+  duplicated        answer rows beyond one per question (must be 0)
+  failed students   students whose script broke off (must be 0)
+  bot CPU           CPU time of the bot process(es) per update, and each process's CPU time over
+                    its running time (near 100%: its own Python is the limit, not the database)
+  do-nothing        the same updates through a dispatcher whose only handler does nothing, in one
+                    process: the ceiling of aiogram and the fake Telegram themselves
+"""
 _updates = itertools.count(1)
 _queries = itertools.count(1)
 
@@ -235,7 +294,142 @@ async def sit_the_exam(client: TimedClient, pressed: dict[int, list[int]]) -> No
         client.stats.errors += 1
 
 
+# ----------------------------------------------------------------------------- a database
+
+
+def backend_name(database_url: str | None) -> str:
+    return "SQLite" if database_url is None else "PostgreSQL"
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if make_url(url).get_backend_name() == "sqlite":
+        return {"pool_size": POOL_SIZE, "max_overflow": 0, "pool_timeout": 600}
+    # The bot's own pool (SQLAlchemy's 5 + 10 overflow), so the figures are those of a real
+    # process; the long timeout only keeps a huge N from failing on a queue for a connection.
+    return {"pool_timeout": 600}
+
+
+async def _pg_admin(server_url: str, sql: str) -> None:
+    url = make_url(server_url)
+    conn = await asyncpg.connect(
+        host=url.host or "127.0.0.1",
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        database=url.database or "postgres",
+        timeout=10,
+    )
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
+async def scratch_database(server_url: str | None, tag: str, workdir: Path) -> AsyncIterator[str]:
+    """A fresh, empty database for one run: a file in `workdir`, or one on the PostgreSQL
+    server of `server_url` that is dropped afterwards."""
+    if server_url is None:
+        yield f"sqlite+aiosqlite:///{workdir / f'exam-{tag}.sqlite3'}"
+        return
+    name = f"exam_load_{uuid.uuid4().hex[:8]}_{tag}"
+    await _pg_admin(server_url, f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        # FORCE: a child killed half-way may leave a session behind.
+        await _pg_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def prepare_database(url: str, students: int, questions: int) -> None:
+    # Imported here: only the parent migrates, and children start faster without Alembic.
+    from db.migrate import upgrade
+
+    db = Database.from_url(url, **_engine_options(url))
+    try:
+        await upgrade(db)
+        await build_university(db, students, questions)
+    finally:
+        await db.dispose()
+
+
 # ---------------------------------------------------------------------------------- a run
+
+
+@dataclass
+class App:
+    """One bot process: the database handle, the real dispatcher and a fake Telegram."""
+
+    db: Database
+    dp: Dispatcher
+    bot: Bot
+    session: FakeBotSession
+    statements: list[int]
+
+
+def open_app(url: str) -> App:
+    db = Database.from_url(url, **_engine_options(url))
+    # Scripted students press without pause; flood control would drop their presses.
+    settings = Settings(bot_token=TOKEN, database_url=url, default_locale="en", throttle_rate=0)
+    session = FakeBotSession()
+    bot = Bot(
+        token=TOKEN,
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+    dp = create_dispatcher(settings, db, build_i18n("en"), storage=MemoryStorage(), clock=Clock())
+    statements = [0]
+
+    @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
+    def _count(*_args: Any) -> None:
+        statements[0] += 1
+
+    return App(db, dp, bot, session, statements)
+
+
+async def close_app(app: App) -> None:
+    await app.bot.session.close()
+    await app.db.dispose()
+
+
+async def warm_up(db: Database) -> None:
+    """Open the pool's connections before the clock starts, as a running bot has them open."""
+    size = getattr(db.engine.pool, "size", lambda: 1)()
+    connections = [await db.engine.connect() for _ in range(size)]
+    for connection in connections:
+        await connection.close()
+
+
+async def run_students(app: App, first: int, count: int) -> dict[str, Any]:
+    """Students `first` .. `first + count - 1` sit the exam concurrently; the raw figures."""
+    stats = Stats()
+    clients = []
+    for i in range(first, first + count):
+        client = TimedClient(
+            app.dp, app.bot, app.session, user_id=FIRST_TG_ID + i, language_code="en"
+        )
+        client.stats = stats
+        clients.append(client)
+    pressed: dict[int, list[int]] = {}
+
+    before = app.statements[0]
+    started_at = time.time()
+    started = time.perf_counter()
+    cpu = time.process_time()
+    await asyncio.gather(*(sit_the_exam(c, pressed) for c in clients))
+    elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    return {
+        # Wall-clock time, comparable between processes; the length itself is monotonic.
+        "started_at": started_at,
+        "finished_at": started_at + elapsed,
+        "durations": stats.durations,
+        "statements": app.statements[0] - before,
+        "cpu_seconds": cpu,
+        "elapsed": elapsed,
+        "pressed": pressed,
+        "errors": stats.errors,
+    }
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -245,82 +439,152 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(int(len(ordered) * share), len(ordered) - 1)]
 
 
-async def run_exam(students: int, questions: int, workdir: Path) -> dict[str, Any]:
-    path = workdir / f"exam-{students}.sqlite3"
-    url = f"sqlite+aiosqlite:///{path}"
-    db = Database.from_url(url, pool_size=POOL_SIZE, max_overflow=0, pool_timeout=600)
-    await upgrade(db)
-    await build_university(db, students, questions)
-    settings = Settings(bot_token=TOKEN, database_url=url, default_locale="en")
-    i18n = build_i18n("en")
-    session = FakeBotSession()
-    bot = Bot(
-        token=TOKEN,
-        session=session,
-        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
-    )
-    dp = create_dispatcher(settings, db, i18n, storage=MemoryStorage(), clock=Clock())
-    statements = [0]
+def _split(students: int, processes: int) -> list[tuple[int, int]]:
+    """(first, count) of each of `processes` contiguous slices, sizes differing by at most one."""
+    base, extra = divmod(students, processes)
+    slices, first = [], 0
+    for k in range(processes):
+        count = base + (1 if k < extra else 0)
+        slices.append((first, count))
+        first += count
+    return slices
 
-    @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
-    def _count(*_args: Any) -> None:
-        statements[0] += 1
 
-    stats = Stats()
-    clients = []
-    for i in range(students):
-        client = TimedClient(dp, bot, session, user_id=FIRST_TG_ID + i, language_code="en")
-        client.stats = stats
-        clients.append(client)
-    pressed: dict[int, list[int]] = {}
-
-    before = statements[0]
-    started = time.perf_counter()
-    await asyncio.gather(*(sit_the_exam(c, pressed) for c in clients))
-    elapsed = time.perf_counter() - started
-    total_statements = statements[0] - before
-
-    async with db.read() as s:
-        rows = (
-            await s.execute(
-                select(AttemptQuestion.id, AttemptQuestion.chosen, func.count(AttemptAnswer.id))
-                .outerjoin(AttemptAnswer, AttemptAnswer.attempt_question_id == AttemptQuestion.id)
-                .group_by(AttemptQuestion.id, AttemptQuestion.chosen)
+async def run_children(url: str, students: int, processes: int) -> list[dict[str, Any]]:
+    """Run the students in `processes` child processes released together; their raw figures."""
+    procs: list[asyncio.subprocess.Process] = []
+    try:
+        for first, count in _split(students, processes):
+            procs.append(
+                await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-m",
+                    "benchmarks.exam_load",
+                    "--child",
+                    str(first),
+                    str(count),
+                    cwd=PROJECT_DIR,
+                    # In the environment, not the arguments: `ps` would show a password.
+                    env={**os.environ, CHILD_URL_VARIABLE: url},
+                    stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE,
+                )
             )
-        ).all()
-    recorded = {aq_id: (chosen, count) for aq_id, chosen, count in rows}
+        # The start barrier: nobody starts before every child has imported, built its
+        # dispatcher and opened its connections.
+        for k, proc in enumerate(procs):
+            assert proc.stdout is not None
+            line = await proc.stdout.readline()
+            if line.strip() != b"ready":
+                raise RuntimeError(f"child {k} failed before the start (exit {await proc.wait()})")
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.write(b"go\n")
+            proc.stdin.close()
+        outputs = await asyncio.gather(*(p.stdout.read() for p in procs if p.stdout))
+        codes = await asyncio.gather(*(p.wait() for p in procs))
+    finally:
+        for proc in procs:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    results = []
+    for k, (output, code) in enumerate(zip(outputs, codes, strict=True)):
+        lines = [line for line in output.decode().splitlines() if line.startswith(RESULT_MARKER)]
+        if code != 0 or not lines:
+            raise RuntimeError(f"child {k} exited with {code} without a result")
+        result = json.loads(lines[-1][len(RESULT_MARKER) :])
+        result["pressed"] = {int(q): o for q, o in result["pressed"].items()}
+        results.append(result)
+    return results
+
+
+async def child_async(url: str, first: int, count: int) -> None:
+    """One child process: get ready, wait for "go" on stdin, run the slice, print the result."""
+    app = open_app(url)
+    try:
+        await warm_up(app.db)
+        print("ready", flush=True)
+        if (await asyncio.to_thread(sys.stdin.readline)).strip() != "go":
+            raise SystemExit("the parent went away before the start")
+        result = await run_students(app, first, count)
+    finally:
+        await close_app(app)
+    print(RESULT_MARKER + json.dumps(result), flush=True)
+
+
+async def check_answers(db: Database, pressed: dict[int, list[int]]) -> tuple[int, int]:
+    """(lost, duplicated): the database's answer rows against the presses made."""
+    async with db.read() as s:
+        chosen = dict((await s.execute(select(AttemptQuestion.id, AttemptQuestion.chosen))).all())
+        # Counted apart: PostgreSQL cannot GROUP BY a JSON column such as `chosen`.
+        rows = await s.execute(
+            select(AttemptAnswer.attempt_question_id, func.count()).group_by(
+                AttemptAnswer.attempt_question_id
+            )
+        )
+        counts = dict(rows.all())
+    recorded = {aq_id: (value, counts.get(aq_id, 0)) for aq_id, value in chosen.items()}
     lost = sum(
         1
         for aq_id, want in pressed.items()
         if aq_id not in recorded or sorted(recorded[aq_id][0] or []) != want
     )
     duplicated = sum(max(count - 1, 0) for _chosen, count in recorded.values())
+    return lost, duplicated
 
-    # One serial probe: the statements of a single answer press, nothing else running.
-    per_answer = await _probe_answer(db, dp, bot, session, statements)
 
-    await bot.session.close()
-    await db.dispose()
+async def run_exam(
+    server_url: str | None,
+    students: int,
+    questions: int,
+    workdir: Path,
+    processes: int | None = None,
+) -> dict[str, Any]:
+    """One run on a fresh database: in this process (`processes` None) or in child processes."""
+    tag = f"n{students}_p{processes or 0}"
+    async with scratch_database(server_url, tag, workdir) as url:
+        await prepare_database(url, students, questions)
+        app = open_app(url)
+        try:
+            if processes is None:
+                await warm_up(app.db)
+                slices = [await run_students(app, 0, students)]
+            else:
+                slices = await run_children(url, students, processes)
+            pressed = {q: o for part in slices for q, o in part["pressed"].items()}
+            lost, duplicated = await check_answers(app.db, pressed)
+            # One serial probe: the statements of a single answer press, nothing else running.
+            per_answer = await _probe_answer(app)
+        finally:
+            await close_app(app)
+    durations = [d for part in slices for d in part["durations"]]
+    seconds = max(p["finished_at"] for p in slices) - min(p["started_at"] for p in slices)
     return {
+        "backend": backend_name(server_url),
+        "database": make_url(url).database,
+        "processes": processes,
         "students": students,
-        "updates": len(stats.durations),
-        "seconds": elapsed,
-        "updates_per_s": len(stats.durations) / elapsed,
-        "p50_ms": _percentile(stats.durations, 0.5) * 1000,
-        "p99_ms": _percentile(stats.durations, 0.99) * 1000,
-        "sql_per_update": total_statements / max(len(stats.durations), 1),
+        "updates": len(durations),
+        "seconds": seconds,
+        "updates_per_s": len(durations) / seconds,
+        "p50_ms": _percentile(durations, 0.5) * 1000,
+        "p99_ms": _percentile(durations, 0.99) * 1000,
+        "sql_per_update": sum(p["statements"] for p in slices) / max(len(durations), 1),
+        "cpu_ms_per_update": sum(p["cpu_seconds"] for p in slices) * 1000 / max(len(durations), 1),
+        # Each process's CPU time over its own running time: near 100% means that process's
+        # Python is the limit, lower means it waited (for the database or for a free core).
+        "busy": [p["cpu_seconds"] / p["elapsed"] for p in slices],
         "sql_per_answer": per_answer,
         "answers": len(pressed),
         "lost": lost,
         "duplicated": duplicated,
-        "errors": stats.errors,
+        "errors": sum(p["errors"] for p in slices),
     }
 
 
-async def _probe_answer(
-    db: Database, dp: Dispatcher, bot: Bot, session: FakeBotSession, statements: list[int]
-) -> float:
-    async with db.write() as s:
+async def _probe_answer(app: App) -> float:
+    async with app.db.write() as s:
         student = await s.scalar(select(Student).order_by(Student.id.desc()).limit(1))
         user = await s.get(User, student.user_id)
         user.telegram_id = FIRST_TG_ID - 1
@@ -332,7 +596,7 @@ async def _probe_answer(
             )
         )
         await s.execute(Attempt.__table__.delete().where(Attempt.student_id == student.id))
-    client = BotClient(dp, bot, session, user_id=FIRST_TG_ID - 1, language_code="en")
+    client = BotClient(app.dp, app.bot, app.session, user_id=FIRST_TG_ID - 1, language_code="en")
     await client.send("/tests")
     await client.click("Load test")
     await client.click("Take the test")
@@ -344,9 +608,9 @@ async def _probe_answer(
             for b in _buttons(client)
             if b.callback_data and b.callback_data.startswith("qa:")
         )
-        before = statements[0]
+        before = app.statements[0]
         await client.click_data(option)
-        counts.append(statements[0] - before)
+        counts.append(app.statements[0] - before)
         if not any(b.text.startswith("Next") for b in _buttons(client)):
             break
         await client.click("Next ›")
@@ -412,10 +676,20 @@ async def run_ceiling(students: int, updates_each: int) -> dict[str, Any]:
     }
 
 
+# ------------------------------------------------------------------------------- a report
+
+
+def _where(exam: dict[str, Any]) -> str:
+    p = exam["processes"]
+    if p is None:
+        return f"{exam['backend']}, in this process"
+    return f"{exam['backend']}, {p} process{'es' if p != 1 else ''}"
+
+
 def report(exam: dict[str, Any], ceiling: dict[str, Any]) -> str:
     return "\n".join(
         [
-            f"N = {exam['students']} students, {exam['answers']} answers, "
+            f"{_where(exam)}: N = {exam['students']} students, {exam['answers']} answers, "
             f"{exam['updates']} updates in {exam['seconds']:.1f} s",
             f"  exam bot:   {exam['updates_per_s']:8.0f} updates/s   "
             f"p50 {exam['p50_ms']:7.1f} ms   p99 {exam['p99_ms']:7.1f} ms",
@@ -423,21 +697,53 @@ def report(exam: dict[str, Any], ceiling: dict[str, Any]) -> str:
             f"p50 {ceiling['p50_ms']:7.1f} ms   p99 {ceiling['p99_ms']:7.1f} ms   (ceiling)",
             f"  SQL statements: {exam['sql_per_update']:.1f} per update, "
             f"{exam['sql_per_answer']:.1f} per answer press",
+            f"  bot CPU: {exam['cpu_ms_per_update']:.1f} ms per update; busy "
+            + " + ".join(f"{b:.0%}" for b in exam["busy"])
+            + " of a core",
             f"  lost answers: {exam['lost']}   duplicated answers: {exam['duplicated']}   "
             f"failed students: {exam['errors']}",
         ]
     )
 
 
-async def main_async(sizes: list[int], questions: int) -> list[dict[str, Any]]:
+def scaling(exams: list[dict[str, Any]]) -> list[str]:
+    """For each N run in child processes: every P against the smallest P."""
+    lines = []
+    runs = [e for e in exams if e["processes"] is not None]
+    for n in dict.fromkeys(e["students"] for e in runs):
+        same_n = sorted((e for e in runs if e["students"] == n), key=lambda e: e["processes"])
+        base = same_n[0]
+        for other in same_n[1:]:
+            ratio = other["updates_per_s"] / base["updates_per_s"]
+            lines.append(
+                f"{other['backend']}, {other['processes']} processes vs {base['processes']}: "
+                f"×{ratio:.1f} updates/s (N = {n}; "
+                f"p50 {base['p50_ms']:.0f} → {other['p50_ms']:.0f} ms)"
+            )
+    return lines
+
+
+async def main_async(
+    sizes: list[int],
+    questions: int,
+    database_url: str | None = None,
+    processes: list[int] | None = None,
+) -> list[dict[str, Any]]:
+    print(HEADER, flush=True)
     results = []
     with tempfile.TemporaryDirectory(prefix="exam-load-") as tmp:
         for n in sizes:
-            exam = await run_exam(n, questions, Path(tmp))
-            per_student = max(exam["updates"] // max(n, 1), 1)
-            ceiling = await run_ceiling(n, per_student)
-            print(report(exam, ceiling), flush=True)
-            results.append({"exam": exam, "ceiling": ceiling})
+            ceiling: dict[str, Any] | None = None
+            for p in processes or [None]:
+                exam = await run_exam(database_url, n, questions, Path(tmp), p)
+                if ceiling is None:
+                    per_student = max(exam["updates"] // max(n, 1), 1)
+                    ceiling = await run_ceiling(n, per_student)
+                print(report(exam, ceiling), flush=True)
+                results.append({"exam": exam, "ceiling": ceiling})
+    lines = scaling([r["exam"] for r in results])
+    if lines:
+        print("\n" + "\n".join(lines), flush=True)
     return results
 
 
@@ -445,9 +751,32 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.exam_load")
     parser.add_argument("--students", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--questions", type=int, default=5)
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL server to run on (postgresql+asyncpg://user@host:port/db); each run "
+        "creates and drops a database of its own there. Default: a temporary SQLite file",
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        nargs="+",
+        help="run the students split over P child processes, once for each P given, and "
+        "print the scaling. Default: everyone in this process",
+    )
+    parser.add_argument("--child", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    results = asyncio.run(main_async(args.students, args.questions))
+    if args.child:
+        first, count = args.child
+        asyncio.run(child_async(os.environ[CHILD_URL_VARIABLE], first, count))
+        return 0
+    if args.database_url and make_url(args.database_url).get_backend_name() != "postgresql":
+        parser.error("--database-url takes a PostgreSQL URL; SQLite is the default")
+    if args.processes and (min(args.processes) < 1 or max(args.processes) > min(args.students)):
+        parser.error("every --processes value must be between 1 and the number of students")
+    results = asyncio.run(
+        main_async(args.students, args.questions, args.database_url, args.processes)
+    )
     bad = any(r["exam"]["lost"] or r["exam"]["duplicated"] or r["exam"]["errors"] for r in results)
     return 1 if bad else 0
 

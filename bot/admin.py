@@ -3,22 +3,34 @@
     python -m bot.admin create-user LOGIN --role teacher --last-name Оспанов --first-name Бауыржан
     python -m bot.admin reset-password LOGIN
     python -m bot.admin set-role LOGIN staff
+    python -m bot.admin sub-roles LOGIN registrar deans_office
+    python -m bot.admin block LOGIN / unblock LOGIN
+    python -m bot.admin import students students.xlsx --dry-run
+    python -m bot.admin import students students.csv --passwords-out passwords.csv
+    python -m bot.admin audit --page 2
 
-New accounts and reset passwords get a one-time password, printed once; the person must choose
-their own at the next sign-in.
+New accounts and reset passwords get a one-time password, printed once (imports write them to a
+file for the registrar instead); the person must choose their own at the next sign-in. Every
+change is recorded in the audit log.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
+from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import select
 
 from bot.cli import cli_database, cli_settings
-from bot.services import auth
-from db.models import Role, Student, Teacher, User
+from bot.services import audit, auth, roles
+from bot.services.errors import DomainError
+from db.base import utcnow
+from db.models import Role, Teacher, User
+from db.models.admin import SubRole
 
 
 class AdminError(Exception):
@@ -47,44 +59,162 @@ async def create_user(args: argparse.Namespace) -> str:
         await session.flush()
         if user.role is Role.teacher:
             session.add(Teacher(user_id=user.id, department=args.department))
+        await audit.record(session, None, "user.create", login, {"role": args.role}, utcnow())
     return f"created {login} ({args.role}); one-time password: {password}"
+
+
+async def _user_id(session: object, login: str) -> int:
+    user = await roles.find_user(session, login)  # type: ignore[arg-type]
+    if user is None:
+        raise AdminError(f"no account with login {login!r}")
+    return user.id
 
 
 async def reset_password(args: argparse.Namespace) -> str:
     settings = cli_settings()
-    password = auth.one_time_password()
     async with cli_database(settings) as db, db.write() as session:
-        user = await session.scalar(
-            select(User).where(User.login == auth.normalize_login(args.login))
+        user_id = await _user_id(session, args.login)
+        login, password = await roles.reset_password(
+            session, actor_user_id=None, user_id=user_id, now=utcnow()
         )
-        if user is None:
-            raise AdminError(f"no account with login {args.login!r}")
-        await auth.set_password(session, user.id, password, temporary=True)
-    return f"{user.login}: one-time password: {password}"
+    return f"{login}: one-time password: {password}"
 
 
 async def set_role(args: argparse.Namespace) -> str:
     settings = cli_settings()
     role = Role(args.role)
     async with cli_database(settings) as db, db.write() as session:
-        user = await session.scalar(
-            select(User).where(User.login == auth.normalize_login(args.login))
+        user_id = await _user_id(session, args.login)
+        change = await roles.set_role(
+            session, actor_user_id=None, user_id=user_id, role=role, now=utcnow()
         )
-        if user is None:
-            raise AdminError(f"no account with login {args.login!r}")
-        if (
-            role is Role.student
-            and await session.scalar(select(Student.id).where(Student.user_id == user.id)) is None
-        ):
-            raise AdminError("a student account needs a student record: import the student")
-        if (
-            role is Role.teacher
-            and await session.scalar(select(Teacher.id).where(Teacher.user_id == user.id)) is None
-        ):
-            session.add(Teacher(user_id=user.id))
-        old = user.role
-        user.role = role
-    return f"{user.login}: role {old.value} -> {role.value}"
+    if change is None:
+        return f"{auth.normalize_login(args.login)}: already {role.value}"
+    return f"{change.login}: role {change.old.value} -> {change.new.value}"
+
+
+async def set_sub_roles(args: argparse.Namespace) -> str:
+    settings = cli_settings()
+    wanted = {SubRole(value) for value in args.sub_roles}
+    async with cli_database(settings) as db, db.write() as session:
+        user_id = await _user_id(session, args.login)
+        user = await session.get(User, user_id)
+        assert user is not None
+        if user.role not in roles.STAFF_ROLES:
+            raise AdminError("sub-roles are for staff: set the role staff first")
+        changed = await roles.set_sub_roles(session, user_id, wanted)
+        if changed:
+            await audit.record(
+                session,
+                None,
+                "user.sub_roles",
+                user.login,
+                {"sub_roles": sorted(s.value for s in wanted)},
+                utcnow(),
+            )
+    shown = ", ".join(sorted(s.value for s in wanted)) or "none"
+    return f"{user.login}: sub-roles {shown}" + ("" if changed else " (unchanged)")
+
+
+async def block(args: argparse.Namespace) -> str:
+    settings = cli_settings()
+    async with cli_database(settings) as db, db.write() as session:
+        user_id = await _user_id(session, args.login)
+        change = await roles.set_blocked(
+            session, actor_user_id=None, user_id=user_id, blocked=args.blocked, now=utcnow()
+        )
+    state = "blocked" if args.blocked else "unblocked"
+    if change is None:
+        return f"{auth.normalize_login(args.login)}: already {state}"
+    tail = " and signed out of Telegram" if change.signed_out_telegram_id else ""
+    return f"{change.login}: {state}{tail}"
+
+
+async def show_audit(args: argparse.Namespace) -> str:
+    settings = cli_settings()
+    async with cli_database(settings) as db, db.read() as session:
+        lines, pages = await audit.page(session, max(args.page - 1, 0), args.per_page)
+    if not lines:
+        return "the audit log is empty"
+    out = [f"page {min(args.page, pages)} of {pages}"]
+    for line in lines:
+        details = ", ".join(f"{k}={v}" for k, v in line.details.items())
+        when = line.created_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
+        actor = line.actor_login if line.actor_login != "—" else "(command line)"
+        out.append(f"{when}  {actor}  {line.action}  {line.target}  {details}".rstrip())
+    return "\n".join(out)
+
+
+async def run_import_command(args: argparse.Namespace) -> str:
+    from bot.importer import FileProblem, kind_named, passwords_csv, run_import
+    from bot.importer.messages import file_problem_text, reason_text
+
+    kind = kind_named(args.kind)
+    if kind is None:
+        raise AdminError(f"unknown kind {args.kind!r}; one of: {', '.join(_kind_names())}")
+    path = Path(args.file)
+    try:
+        data = await asyncio.to_thread(path.read_bytes)
+    except OSError as exc:
+        raise AdminError(f"cannot read {path}: {exc.strerror}") from None
+    settings = cli_settings()
+    try:
+        async with cli_database(settings) as db:
+            report = await run_import(
+                db,
+                kind,
+                data,
+                filename=path.name,
+                dry_run=args.dry_run,
+                skip_bad_rows=args.skip_bad_rows,
+            )
+    except FileProblem as exc:
+        raise AdminError(file_problem_text(exc.reason, exc.params)) from None
+    out = []
+    if report.dry_run:
+        out.append(f"{kind.name}: dry run, nothing was changed")
+    elif report.applied:
+        out.append(f"{kind.name}: imported")
+    else:
+        out.append(f"{kind.name}: refused, nothing was changed (fix the rows or --skip-bad-rows)")
+    out.append(
+        f"rows: {report.rows}, created: {report.created}, updated: {report.updated}, "
+        f"unchanged: {report.unchanged}, refused: {report.refused}"
+    )
+    if report.ignored_columns:
+        out.append("ignored columns: " + ", ".join(report.ignored_columns))
+    for change in report.changes:
+        fields = f" ({', '.join(change.fields)})" if change.fields else ""
+        out.append(f"  line {change.line}: {change.action} {change.label}{fields}")
+    for problem in report.problems:
+        value = f' (value "{problem.value}")' if problem.value else ""
+        out.append(
+            f'  line {problem.line}, column "{problem.column}": {reason_text(problem)}{value}'
+        )
+    if report.passwords:
+        target = Path(args.passwords_out or _default_passwords_path(kind.name))
+        await asyncio.to_thread(_write_private, target, passwords_csv(report.passwords))
+        out.append(f"one-time passwords of {len(report.passwords)} new accounts: {target}")
+    if not report.applied and not report.dry_run:
+        raise AdminError("\n".join(out))
+    return "\n".join(out)
+
+
+def _kind_names() -> list[str]:
+    from bot.importer import KINDS
+
+    return list(KINDS)
+
+
+def _default_passwords_path(kind: str) -> str:
+    return f"passwords-{kind}-{datetime.now(UTC):%Y%m%d-%H%M%S}.csv"
+
+
+def _write_private(path: Path, content: bytes) -> None:
+    """Only the owner may read the passwords file."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(content)
 
 
 async def copy_database(source_url: str, target_url: str, chunk: int = 2000) -> dict[str, int]:
@@ -93,7 +223,7 @@ async def copy_database(source_url: str, target_url: str, chunk: int = 2000) -> 
     The target is migrated first and must be empty; rows go in foreign-key order, and
     PostgreSQL's id sequences are moved past the copied ids so new rows do not collide.
     """
-    from sqlalchemy import func, select, text
+    from sqlalchemy import func, text
 
     from db.migrate import upgrade
     from db.models import Base
@@ -167,6 +297,27 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("login")
     s.add_argument("role", choices=[r.value for r in Role])
     s.set_defaults(run=set_role)
+    s = sub.add_parser("sub-roles", help="set a staff member's sub-roles (none clears them)")
+    s.add_argument("login")
+    s.add_argument("sub_roles", nargs="*", choices=[r.value for r in SubRole])
+    s.set_defaults(run=set_sub_roles)
+    b = sub.add_parser("block", help="block an account and sign it out")
+    b.add_argument("login")
+    b.set_defaults(run=block, blocked=True)
+    b = sub.add_parser("unblock", help="unblock an account")
+    b.add_argument("login")
+    b.set_defaults(run=block, blocked=False)
+    i = sub.add_parser("import", help="import a CSV or .xlsx file (see docs/import)")
+    i.add_argument("kind", help="students, teachers, groups, grades, ... (docs/import)")
+    i.add_argument("file")
+    i.add_argument("--dry-run", action="store_true", help="show what would change")
+    i.add_argument("--skip-bad-rows", action="store_true", help="import the good rows")
+    i.add_argument("--passwords-out", help="where to write new accounts' one-time passwords")
+    i.set_defaults(run=run_import_command)
+    a = sub.add_parser("audit", help="the audit log of staff actions, newest first")
+    a.add_argument("--page", type=int, default=1)
+    a.add_argument("--per-page", type=int, default=20)
+    a.set_defaults(run=show_audit)
     c = sub.add_parser("copy-db", help="copy all data into another (empty) database")
     c.add_argument("target", help="e.g. postgresql+asyncpg://ais@127.0.0.1/ais")
     c.add_argument("--source", help="defaults to DATABASE_URL")
@@ -175,11 +326,20 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bot.i18n import build_i18n
+
     args = parser().parse_args(argv)
+    # Services word their refusals through gettext: the command line reads them in English.
+    i18n = build_i18n("en")
     try:
-        print(asyncio.run(args.run(args)))
+        with i18n.context(), i18n.use_locale("en"):
+            print(asyncio.run(args.run(args)))
     except AdminError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except DomainError as exc:
+        with i18n.context(), i18n.use_locale("en"):
+            print(f"error: {exc.user_message() or exc.code}", file=sys.stderr)
         return 1
     return 0
 

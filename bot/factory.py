@@ -18,6 +18,7 @@ from aiogram.utils.i18n import I18n
 from bot.clock import Clock
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.handlers import MODULES, base_commands, build_root_router
+from bot.middlewares.callback_guard import CallbackGuardMiddleware
 from bot.middlewares.logging import HandlerNameMiddleware, UpdateLogMiddleware
 from bot.middlewares.throttle import ThrottleMiddleware
 from bot.middlewares.viewer import LocaleMiddleware, ViewerMiddleware
@@ -73,6 +74,7 @@ def create_dispatcher(
     names = HandlerNameMiddleware()
     for observer in (dp.message, dp.callback_query, dp.inline_query):
         observer.middleware(names)
+    dp.callback_query.middleware(CallbackGuardMiddleware())
     LocaleMiddleware(i18n).setup(dp)
     if settings.throttle_rate > 0:
         # After the locale middleware, so the notice is in the person's language.

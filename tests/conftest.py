@@ -174,6 +174,20 @@ class App:
         self.i18n = i18n
         self._next_user = 5000
 
+    async def restart(self) -> None:
+        """A new dispatcher with empty memory, as after a restart of the process; the database
+        and the fake Telegram stay."""
+        await _close(self)
+        storage, isolation = test_storage()
+        self.dp = create_dispatcher(
+            self.settings,
+            self.db,
+            self.i18n,
+            storage=storage,
+            clock=self.clock,
+            events_isolation=isolation,
+        )
+
     def client(self, user_id: int | None = None, **kwargs: object) -> BotClient:
         if user_id is None:
             self._next_user += 1

@@ -93,3 +93,71 @@ async def test_copy_database_moves_everything(demo_db: Database, tmp_path: Path)
             await copy_database(str(demo_db.engine.url.render_as_string(False)), target_url)
     finally:
         await databases.drop(target_url)
+
+
+async def test_import_block_sub_roles_and_audit(
+    env: str,
+    capsys: pytest.CaptureFixture[str],
+    db,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.demo.core import EXAMPLES
+
+    # New teachers' passwords land in the working directory when no path is given.
+    monkeypatch.chdir(tmp_path)
+
+    for kind in ("faculties", "programmes", "study_forms", "periods", "groups", "teachers"):
+        code, out, err = await _run(capsys, "import", kind, str(EXAMPLES / f"{kind}.csv"))
+        assert code == 0, err
+    written = await asyncio.to_thread(lambda: list(tmp_path.glob("passwords-teachers-*.csv")))
+    assert len(written) == 1
+    students = str(EXAMPLES / "students.csv")
+    code, out, _ = await _run(capsys, "import", "студенты", students, "--dry-run")
+    assert code == 0 and "dry run" in out and "created: 43" in out
+    async with db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(Student)) == 0
+    passwords = tmp_path / "pw.csv"
+    code, out, _ = await _run(
+        capsys, "import", "students", students, "--passwords-out", str(passwords)
+    )
+    assert code == 0 and "created: 43" in out and str(passwords) in out
+    rows = passwords.read_text("utf-8-sig").splitlines()
+    assert len(rows) == 44 and rows[1].startswith("demo.student;Қасымов;Әлихан;")
+    # Never on the screen.
+    assert rows[1].rsplit(";", 1)[1] not in out
+    assert passwords.stat().st_mode & 0o077 == 0
+    code, out, _ = await _run(capsys, "import", "students", students)
+    assert code == 0 and "unchanged: 43" in out and "one-time passwords" not in out
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code;credits;name_ru\nX1;5;Икс\nX2;много;Игрек\n", encoding="utf-8")
+    code, _, err = await _run(capsys, "import", "disciplines", str(bad))
+    assert code == 1 and 'line 3, column "credits": not a number (value "много")' in err
+    code, out, _ = await _run(capsys, "import", "disciplines", str(bad), "--skip-bad-rows")
+    assert code == 0 and "created: 1" in out and "refused: 1" in out
+    code, _, err = await _run(capsys, "import", "nonsense", str(bad))
+    assert code == 1 and "unknown kind" in err
+
+    code, out, _ = await _run(capsys, "block", "demo.teacher")
+    assert code == 0 and "blocked" in out
+    code, out, _ = await _run(capsys, "block", "demo.teacher")
+    assert "already blocked" in out
+    code, out, _ = await _run(capsys, "unblock", "demo.teacher")
+    assert code == 0 and "unblocked" in out
+    code, _, err = await _run(capsys, "sub-roles", "demo.teacher", "registrar")
+    assert code == 1 and "for staff" in err
+    code, out, _ = await _run(capsys, "set-role", "demo.teacher", "staff")
+    code, out, _ = await _run(capsys, "sub-roles", "demo.teacher", "registrar", "deans_office")
+    assert code == 0 and "deans_office, registrar" in out
+    code, _, err = await _run(capsys, "set-role", "t.ospanov", "student")
+    assert code == 1 and "student record" in err
+
+    code, out, _ = await _run(capsys, "audit")
+    lines = out.splitlines()
+    assert lines[0] == "page 1 of 1"
+    assert "(command line)  user.sub_roles  demo.teacher" in lines[1]
+    assert any("import.students" in line and "created=43" in line for line in lines)
+    async with db.read() as session:
+        teacher = await session.scalar(select(User).where(User.login == "demo.teacher"))
+        assert teacher.role is Role.staff and not teacher.is_blocked

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import select
 
 from bot.demo.core import DEMO_ACCOUNTS
-from bot.handlers.journal import snapshot
 from bot.i18n import fmt_date
 from bot.services import academic_calendar as svc
 from db.models.academic import AcademicCalendar, CalendarEvent
@@ -29,7 +28,7 @@ async def test_student_gets_the_most_specific_calendar(demo_app: App) -> None:
     student = await demo_student(demo_app)
     today = demo_app.clock.now().astimezone(demo_app.settings.tz).date()
     year = svc.academic_year_of(today)
-    async with snapshot(demo_app.db) as session:
+    async with demo_app.db.read() as session:
         calendar = await svc.calendar_for_student(session, student.id, year)
         everyone = await svc.list_calendars(session, year)
     assert calendar is not None
@@ -71,7 +70,7 @@ async def test_student_gets_the_most_specific_calendar(demo_app: App) -> None:
 async def test_what_is_next_counts_days(demo_app: App) -> None:
     student = await demo_student(demo_app)
     today = demo_app.clock.now().astimezone(demo_app.settings.tz).date()
-    async with snapshot(demo_app.db) as session:
+    async with demo_app.db.read() as session:
         calendar = await svc.calendar_for_student(session, student.id, svc.academic_year_of(today))
     future = sorted((e for e in calendar.events if e.starts_on > today), key=lambda e: e.starts_on)
     assert future
@@ -117,7 +116,7 @@ def test_upcoming_orders_and_marks_ongoing() -> None:
 async def test_forged_calendar_id(demo_app: App) -> None:
     client = await demo_app.signed_in(*STUDENT)
     await client.click("Academic calendar")
-    async with snapshot(demo_app.db) as session:
+    async with demo_app.db.read() as session:
         top = await session.scalar(
             select(AcademicCalendar.id).order_by(AcademicCalendar.id.desc())
         )

@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 
 from bot.delivery.render import render
 from bot.demo.core import DEMO_ACCOUNTS
-from bot.handlers.journal import snapshot
 from bot.i18n import fmt_number
 from bot.services import grading
 from bot.services import journal as svc
@@ -35,7 +34,7 @@ STUDENT = DEMO_ACCOUNTS["student"]
 
 
 async def demo_student(app: App, login: str = STUDENT[0]) -> Student:
-    async with snapshot(app.db) as session:
+    async with app.db.read() as session:
         student = await session.scalar(
             select(Student).join(User, User.id == Student.user_id).where(User.login == login)
         )
@@ -48,7 +47,7 @@ async def another_student(app: App, *, same_group: bool) -> Student:
     """A student other than the demo one, of the demo student's group or of another."""
     me = await demo_student(app)
     group_test = Student.group_id == me.group_id if same_group else Student.group_id != me.group_id
-    async with snapshot(app.db) as session:
+    async with app.db.read() as session:
         student = await session.scalar(
             select(Student).where(Student.id != me.id, group_test).order_by(Student.id).limit(1)
         )
@@ -59,7 +58,7 @@ async def another_student(app: App, *, same_group: bool) -> Student:
 
 async def current_period(app: App) -> AcademicPeriod:
     today = app.clock.now().astimezone(app.settings.tz).date()
-    async with snapshot(app.db) as session:
+    async with app.db.read() as session:
         period = await svc.current_period(session, today)
         assert period is not None
         session.expunge(period)
@@ -181,7 +180,7 @@ def test_gpa_worked_example_through_rows() -> None:
 async def test_journal_shows_the_current_period(demo_app: App) -> None:
     student = await demo_student(demo_app)
     period = await current_period(demo_app)
-    async with snapshot(demo_app.db) as session:
+    async with demo_app.db.read() as session:
         rows = await svc.journal_rows(session, student.id, period.id)
         summary = await svc.gpa_summary(session, student.id)
     assert rows, "the demo student has disciplines in the current period"
@@ -203,7 +202,7 @@ async def test_journal_shows_the_current_period(demo_app: App) -> None:
 async def test_discipline_detail_plans_the_exam_and_counts_absences(demo_app: App) -> None:
     student = await demo_student(demo_app)
     period = await current_period(demo_app)
-    async with snapshot(demo_app.db) as session:
+    async with demo_app.db.read() as session:
         rows = await svc.journal_rows(session, student.id, period.id)
         row = rows[0]
         absent = await session.scalar(
@@ -266,7 +265,7 @@ async def test_pass_out_of_reach_is_said_plainly(demo_app: App) -> None:
 
 async def test_previous_period_with_fx_and_retake(demo_app: App) -> None:
     student = await demo_student(demo_app)
-    async with snapshot(demo_app.db) as session:
+    async with demo_app.db.read() as session:
         periods = await svc.student_periods(session, student.id)
         first = periods[0]
         rows = await svc.journal_rows(session, student.id, first.id)
@@ -319,7 +318,7 @@ async def test_forty_disciplines_are_paginated(demo_app: App) -> None:
 
 async def test_forged_journal_buttons_change_nothing(demo_app: App) -> None:
     other = await another_student(demo_app, same_group=True)
-    async with snapshot(demo_app.db) as session:
+    async with demo_app.db.read() as session:
         foreign = await session.scalar(
             select(Enrolment.id).where(Enrolment.student_id == other.id).limit(1)
         )
@@ -344,7 +343,7 @@ async def test_forged_journal_buttons_change_nothing(demo_app: App) -> None:
 
 
 async def _deliveries(app: App, user_id: int, template: str) -> list[Delivery]:
-    async with snapshot(app.db) as session:
+    async with app.db.read() as session:
         return list(
             await session.scalars(
                 select(Delivery)

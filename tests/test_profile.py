@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot.demo.core import DEMO_ACCOUNTS
-from bot.handlers.journal import snapshot
 from bot.services.profile import student_profile
 from tests.conftest import App
 from tests.test_journal import demo_student
@@ -13,7 +12,7 @@ STUDENT = DEMO_ACCOUNTS["student"]
 
 async def test_profile_shows_the_record(demo_app: App) -> None:
     student = await demo_student(demo_app)
-    async with snapshot(demo_app.db) as session:
+    async with demo_app.db.read() as session:
         profile = await student_profile(session, student.id)
     assert profile is not None and profile.advisor is not None
     client = await demo_app.signed_in(*STUDENT)

@@ -8,7 +8,6 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from bot.demo.core import DEMO_ACCOUNTS
-from bot.handlers.journal import snapshot
 from bot.services import timetable as tt
 from db.models import Discipline, Teacher, User
 from db.models.academic import AttendanceMark, ClassMeeting, CurrentMark, Enrolment, TimetableSlot
@@ -34,7 +33,7 @@ async def taught_enrolment(app: App, *, mine: bool) -> tuple[Enrolment, Discipli
     student = await demo_student(app)
     period = await current_period(app)
     me = await teacher_id(app)
-    async with snapshot(app.db) as session:
+    async with app.db.read() as session:
         rows = list(
             await session.execute(
                 select(Enrolment, Discipline)
@@ -58,7 +57,7 @@ async def open_student(client, discipline: Discipline, group: str) -> None:
 async def test_teacher_sets_a_midterm_and_the_student_is_told(demo_app: App) -> None:
     enrolment, discipline = await taught_enrolment(demo_app, mine=True)
     student = await demo_student(demo_app)
-    async with snapshot(demo_app.db) as session:
+    async with demo_app.db.read() as session:
         group = (
             await session.scalar(select(Enrolment).where(Enrolment.id == enrolment.id))
         ).student_id
@@ -83,7 +82,7 @@ async def test_teacher_sets_a_midterm_and_the_student_is_told(demo_app: App) -> 
     assert "Midterm 2: 87.5" in text
     admission = (enrolment.midterm1 + Decimal("87.5")) / 2
     assert f"Admission: {admission.quantize(Decimal('0.01')).normalize():f}" in text
-    async with snapshot(demo_app.db) as session:
+    async with demo_app.db.read() as session:
         saved = await session.get(Enrolment, enrolment.id)
         assert saved.midterm2 == Decimal("87.50")
         pushes = list(
@@ -105,7 +104,7 @@ async def test_teacher_sets_a_midterm_and_the_student_is_told(demo_app: App) -> 
     await client.click("Current mark")
     await client.click("lab")
     await client.send("93")
-    async with snapshot(demo_app.db) as session:
+    async with demo_app.db.read() as session:
         last = await session.scalar(
             select(CurrentMark)
             .where(CurrentMark.enrolment_id == enrolment.id)
@@ -147,7 +146,7 @@ async def test_a_teacher_cannot_touch_what_they_do_not_teach(demo_app: App) -> N
         )
     await client.send("55")
     assert client.last_message().text == "This is not available."
-    async with snapshot(demo_app.db) as session:
+    async with demo_app.db.read() as session:
         assert (await session.get(Enrolment, mine.id)).exam is None
     # A unit of someone else and a forged control code.
     await client.click_data(f"tj:g:{enrolment.discipline_id}:1:0")
@@ -175,7 +174,7 @@ async def test_attendance_by_the_teacher(demo_app: App) -> None:
             monday + timedelta(days=1), time(18), tzinfo=demo_app.settings.tz
         ).astimezone(UTC)
     )
-    async with snapshot(demo_app.db) as session:
+    async with demo_app.db.read() as session:
         days = await tt.classes_between(session, monday, monday, teacher_id=me)
         item = next(i for i in days[monday] if i.slot.group_id == student.group_id)
         # Forget what the demo recorded for this class, so the screen starts unmarked.
@@ -201,7 +200,7 @@ async def test_attendance_by_the_teacher(demo_app: App) -> None:
     await client.click("Қасымов")  # present -> absent
     await client.click("Everyone else present")
     assert "Present: 7 · absent: 1 · not marked: 0" in client.last_message().text
-    async with snapshot(demo_app.db) as session:
+    async with demo_app.db.read() as session:
         marks = dict(
             (
                 await session.execute(
@@ -216,7 +215,7 @@ async def test_attendance_by_the_teacher(demo_app: App) -> None:
     future = monday + timedelta(weeks=3)
     await client.click_data(f"tj:m:{item.slot.id}:{future.toordinal()}:0")
     assert client.last_answer().text == "This is not available."
-    async with snapshot(demo_app.db) as session:
+    async with demo_app.db.read() as session:
         foreign = await session.scalar(
             select(ClassMeeting.id)
             .join(TimetableSlot, TimetableSlot.id == ClassMeeting.slot_id)
@@ -231,7 +230,7 @@ async def test_attendance_by_the_teacher(demo_app: App) -> None:
 
 async def test_staff_see_every_class(demo_app: App) -> None:
     period = await current_period(demo_app)
-    async with snapshot(demo_app.db) as session:
+    async with demo_app.db.read() as session:
         groups = await session.scalar(
             select(func.count(func.distinct(TimetableSlot.group_id))).where(
                 TimetableSlot.period_id == period.id

@@ -10,7 +10,6 @@ from aiogram.methods import SendMessage
 from sqlalchemy import delete, func, select
 
 from bot.demo.core import DEMO_ACCOUNTS
-from bot.factory import create_dispatcher
 from bot.keyboards.testing import AnswerCb, QuizCb
 from bot.services import testing as svc
 from bot.services.question_import import parse_bank
@@ -28,7 +27,6 @@ from db.models.testing import (
     QuestionKind,
 )
 from tests.conftest import App
-from tests.support.storage import JsonMemoryStorage
 
 STUDENT = DEMO_ACCOUNTS["student"]
 DISCIPLINE = "DBS2201"
@@ -371,13 +369,7 @@ async def test_restart_mid_test_keeps_answers_and_the_real_time(demo_app: App) -
     demo_app.clock.advance(minutes=4)
 
     # The process restarts: a new dispatcher with empty memory.
-    demo_app.dp = create_dispatcher(
-        demo_app.settings,
-        demo_app.db,
-        demo_app.i18n,
-        storage=JsonMemoryStorage(),
-        clock=demo_app.clock,
-    )
+    await demo_app.restart()
     again = demo_app.client(client.user_id)
     await again.send("/start")
     assert "You have a test assigned" in again.last_message().text

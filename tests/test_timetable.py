@@ -10,7 +10,6 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from bot.demo.core import DEMO_ACCOUNTS
-from bot.handlers.journal import snapshot
 from bot.services import timetable as svc
 from db.models import AcademicPeriod, Teacher, User
 from db.models.academic import TimetableSlot, WeekParity
@@ -30,7 +29,7 @@ def week_monday(period: AcademicPeriod, number: int) -> date:
 
 
 async def group_slots(app: App, group_id: int, period_id: int) -> list[TimetableSlot]:
-    async with snapshot(app.db) as session:
+    async with app.db.read() as session:
         return list(
             await session.scalars(
                 select(TimetableSlot).where(
@@ -74,7 +73,7 @@ async def test_odd_and_even_weeks_show_their_own_classes(demo_app: App) -> None:
         await client.click("Timetable")
         text = client.last_message().text
         assert ("odd week (numerator)" if parity == WeekParity.odd else "even week") in text
-        async with snapshot(demo_app.db) as session:
+        async with demo_app.db.read() as session:
             days = await svc.classes_between(
                 session, monday, monday + timedelta(days=6), group_id=student.group_id
             )
@@ -101,7 +100,7 @@ async def test_home_line_lists_todays_classes(demo_app: App) -> None:
     # The home screen reads the wall clock, so this compares with the real today.
     student = await demo_student(demo_app)
     today = datetime.now(demo_app.settings.tz).date()
-    async with snapshot(demo_app.db) as session:
+    async with demo_app.db.read() as session:
         days = await svc.classes_between(session, today, today, group_id=student.group_id)
     client = await demo_app.signed_in(*STUDENT)
     home = client.last_message().text
@@ -117,7 +116,7 @@ async def test_today_tomorrow_and_an_empty_day(demo_app: App) -> None:
     monday = week_monday(period, 3)
     saturday = monday + timedelta(days=5)
     at_noon(demo_app, saturday)
-    async with snapshot(demo_app.db) as session:
+    async with demo_app.db.read() as session:
         days = await svc.classes_between(session, saturday, saturday, group_id=student.group_id)
     assert days[saturday]
     client = await demo_app.signed_in(*STUDENT)
@@ -141,7 +140,7 @@ async def test_week_ics_parses_with_the_university_time_zone(demo_app: App) -> N
     period = await current_period(demo_app)
     monday = week_monday(period, 5)
     at_noon(demo_app, monday + timedelta(days=2))
-    async with snapshot(demo_app.db) as session:
+    async with demo_app.db.read() as session:
         days = await svc.classes_between(
             session, monday, monday + timedelta(days=6), group_id=student.group_id
         )
@@ -172,7 +171,7 @@ async def test_teacher_sees_their_own_classes(demo_app: App) -> None:
     monday = week_monday(period, 3)
     at_noon(demo_app, monday)
     client = await demo_app.signed_in(*TEACHER)
-    async with snapshot(demo_app.db) as session:
+    async with demo_app.db.read() as session:
         teacher_id = await session.scalar(
             select(Teacher.id)
             .join(User, User.id == Teacher.user_id)
@@ -182,7 +181,7 @@ async def test_teacher_sees_their_own_classes(demo_app: App) -> None:
     assert days[monday], "demo.teacher teaches on Mondays"
     # Home speaks of the day the (test) clock shows.
     real_today = demo_app.clock.now().astimezone(demo_app.settings.tz).date()
-    async with snapshot(demo_app.db) as session:
+    async with demo_app.db.read() as session:
         today = await svc.classes_between(session, real_today, real_today, teacher_id=teacher_id)
     home = client.last_message().text
     for item in today[real_today]:

@@ -10,7 +10,6 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from bot.demo.core import DEMO_ACCOUNTS
-from bot.handlers.journal import snapshot
 from bot.i18n import fmt_number
 from bot.services import journal as journal_svc
 from bot.services import transcript as svc
@@ -38,7 +37,7 @@ async def read_all_pages(client) -> str:
 
 async def test_transcript_on_screen(demo_app: App) -> None:
     student = await demo_student(demo_app)
-    async with snapshot(demo_app.db) as session:
+    async with demo_app.db.read() as session:
         data = await svc.transcript(session, student.id)
     assert data is not None and len(data.periods) >= 2
     assert data.practices
@@ -89,7 +88,7 @@ async def test_transcript_pdf_has_kazakh_name_disciplines_and_gpa(demo_app: App)
                 ),
             ]
         )
-    async with snapshot(demo_app.db) as session:
+    async with demo_app.db.read() as session:
         data = await svc.transcript(session, student.id)
     client = await demo_app.signed_in(*STUDENT)
     await client.click("Journal")
@@ -152,7 +151,7 @@ async def test_transcript_is_for_students(demo_app: App) -> None:
 
 async def test_gpa_on_transcript_matches_service(demo_app: App) -> None:
     student = await demo_student(demo_app)
-    async with snapshot(demo_app.db) as session:
+    async with demo_app.db.read() as session:
         data = await svc.transcript(session, student.id)
         summary = await journal_svc.gpa_summary(session, student.id)
         count = len(

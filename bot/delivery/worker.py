@@ -66,8 +66,9 @@ def in_quiet_hours(local_minutes: int, start: int, end: int) -> bool:
 def quiet_end_after(now: datetime, tz: Any, end_minutes: int) -> datetime:
     """The next moment (aware UTC) when the local clock shows `end_minutes`."""
     local = now.astimezone(tz)
-    target = local.replace(hour=end_minutes // 60, minute=end_minutes % 60, second=0,
-                           microsecond=0)
+    target = local.replace(
+        hour=end_minutes // 60, minute=end_minutes % 60, second=0, microsecond=0
+    )
     if target <= local:
         target += timedelta(days=1)
     return target.astimezone(now.tzinfo)

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.demo import academic, core
+from bot.demo import appeals as appeals_demo
 from bot.demo import classrooms as classrooms_demo
 from bot.demo import library as library_demo
 from bot.demo import messages as messages_demo
@@ -26,6 +27,7 @@ SEEDERS: tuple[Seeder, ...] = (
     academic.seed,
     classrooms_demo.seed,
     testing_demo.seed,
+    appeals_demo.seed,
     service_centre_demo.seed,
     messages_demo.seed,
 )

@@ -7,6 +7,9 @@ from aiogram.enums import ChatType
 from aiogram.utils.i18n import gettext as _
 
 from bot.filters import SignedIn
+from bot.handlers import admin as admin_handlers
+from bot.handlers import appeals as appeals_handlers
+from bot.handlers import appeals_staff as appeals_staff_handlers
 from bot.handlers import attendance as attendance_handlers
 from bot.handlers import auth, common, home, settings, testing_staff
 from bot.handlers import calendar as calendar_handlers
@@ -14,6 +17,7 @@ from bot.handlers import classrooms as classrooms_handlers
 from bot.handlers import journal as journal_handlers
 from bot.handlers import library as library_handlers
 from bot.handlers import messages as messages_handlers
+from bot.handlers import notifications as notifications_handlers
 from bot.handlers import service_centre as service_centre_handlers
 from bot.handlers import service_centre_staff as service_centre_staff_handlers
 from bot.handlers import teacher_journal as teacher_journal_handlers
@@ -32,6 +36,7 @@ HOME = Module(
 MODULES: tuple[Module, ...] = (
     HOME,
     settings.MODULE,
+    notifications_handlers.MODULE,
     journal_handlers.MODULE,
     teacher_journal_handlers.MODULE,
     timetable_handlers.MODULE,
@@ -43,8 +48,11 @@ MODULES: tuple[Module, ...] = (
     messages_handlers.MODULE,
     testing_handlers.MODULE,
     testing_staff.MODULE,
+    appeals_handlers.MODULE,
+    appeals_staff_handlers.MODULE,
     service_centre_handlers.MODULE,
     service_centre_staff_handlers.MODULE,
+    admin_handlers.MODULE,
 )
 
 

@@ -13,7 +13,6 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.handlers.journal import snapshot
 from bot.keyboards.academic import (
     CalendarCb,
     date_range,
@@ -91,7 +90,7 @@ async def mine_screen(
 ) -> tuple[str, InlineKeyboardMarkup]:
     locale = get_i18n().current_locale
     year = svc.academic_year_of(_today(clock, settings))
-    async with snapshot(db) as session:
+    async with db.read() as session:
         calendar = None
         if viewer.student_id is not None:
             calendar = await svc.calendar_for_student(session, viewer.student_id, year)
@@ -112,7 +111,7 @@ async def list_screen(
 ) -> tuple[str, InlineKeyboardMarkup]:
     locale = get_i18n().current_locale
     year = svc.academic_year_of(_today(clock, settings))
-    async with snapshot(db) as session:
+    async with db.read() as session:
         calendars = await svc.list_calendars(session, year)
     text = _("🏛 <b>University calendars</b> · {year}").format(year=year)
     if not calendars:
@@ -136,7 +135,7 @@ async def view_screen(
     db: Database, calendar_id: int, page: int
 ) -> tuple[str, InlineKeyboardMarkup] | None:
     locale = get_i18n().current_locale
-    async with snapshot(db) as session:
+    async with db.read() as session:
         calendar = await svc.calendar_with_events(session, calendar_id)
     if calendar is None:
         return None
@@ -150,7 +149,7 @@ async def next_screen(
     locale = get_i18n().current_locale
     today = _today(clock, settings)
     year = svc.academic_year_of(today)
-    async with snapshot(db) as session:
+    async with db.read() as session:
         calendar = None
         if viewer.student_id is not None:
             calendar = await svc.calendar_for_student(session, viewer.student_id, year)

@@ -4,8 +4,6 @@ and the exam needed; the pushes about changed marks and the absence limit."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -14,7 +12,6 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -42,20 +39,6 @@ from db.models.academic import WorkKind
 from db.session import Database
 
 ROWS_PER_PAGE = 6
-
-
-@asynccontextmanager
-async def snapshot(db: Database) -> AsyncIterator[AsyncSession]:
-    """A read unit whose loaded objects stay readable after it ends.
-
-    Ending a read unit rolls back, which expires every object; the screens read what they
-    loaded after the unit is closed, so the objects are detached first.
-    """
-    async with db.read() as session:
-        try:
-            yield session
-        finally:
-            session.expunge_all()
 
 
 def _locale(viewer: Viewer | None = None) -> str:
@@ -104,7 +87,7 @@ async def journal_screen(
     locale = _locale(viewer)
     assert viewer.student_id is not None
     today = clock.now().astimezone(settings.tz).date()
-    async with snapshot(db) as session:
+    async with db.read() as session:
         periods = await svc.student_periods(session, viewer.student_id)
         if period_id is None:
             current = await svc.current_period(session, today)
@@ -288,7 +271,7 @@ async def detail_screen(
 ) -> tuple[str, InlineKeyboardMarkup] | None:
     locale = _locale(viewer)
     assert viewer.student_id is not None
-    async with snapshot(db) as session:
+    async with db.read() as session:
         detail = await svc.discipline_detail(session, viewer.student_id, enrolment_id)
     if detail is None:
         return None
@@ -328,7 +311,7 @@ async def detail_screen(
 
 async def periods_screen(db: Database, viewer: Viewer) -> tuple[str, InlineKeyboardMarkup]:
     assert viewer.student_id is not None
-    async with snapshot(db) as session:
+    async with db.read() as session:
         periods = await svc.student_periods(session, viewer.student_id)
         summary = await svc.gpa_summary(session, viewer.student_id)
     locale = _locale(viewer)

@@ -629,7 +629,12 @@ async def on_task_reply(
     data = await state.get_data()
     message_id = data.get("mail_task")
     if not isinstance(message_id, int):
+        # The dialogue outlived its data (a restart, an expired storage key): say so.
         await state.clear()
+        await message.answer(
+            _("This action is not available."),
+            reply_markup=_kb([button(_("✉️ Messages"), MailCb(a="home"))]),
+        )
         return
     try:
         async with db.write() as session:

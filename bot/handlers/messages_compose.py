@@ -91,6 +91,16 @@ async def _stale(callback: CallbackQuery, state: FSMContext) -> None:
     )
 
 
+async def _stale_typed(message: Message, state: FSMContext) -> None:
+    """Typed into a dialogue whose draft is gone (expired storage, a restart): say so."""
+    await state.clear()
+    await show(
+        message,
+        _("This draft is no longer open. Start a new message."),
+        _kb([button(_("✉️ Messages"), MailCb(a="home"))]),
+    )
+
+
 # ---- the steps -------------------------------------------------------------------------------
 
 
@@ -555,7 +565,7 @@ async def on_subject(message: Message, state: FSMContext) -> None:
     """The subject typed at its step."""
     draft = await _load_draft(state)
     if draft is None:
-        await state.clear()
+        await _stale_typed(message, state)
         return
     try:
         draft.subject = svc.check_subject(message.text)
@@ -570,7 +580,7 @@ async def on_body(message: Message, state: FSMContext) -> None:
     """The text typed at its step."""
     draft = await _load_draft(state)
     if draft is None:
-        await state.clear()
+        await _stale_typed(message, state)
         return
     try:
         draft.body = svc.check_body(message.text)
@@ -588,7 +598,7 @@ async def on_attachment(message: Message, state: FSMContext) -> None:
     """A document or a photo sent at the attachments step."""
     draft = await _load_draft(state)
     if draft is None:
-        await state.clear()
+        await _stale_typed(message, state)
         return
     if len(draft.attachments) >= svc.ATTACHMENTS_MAX:
         await message.answer(
@@ -633,7 +643,7 @@ async def on_expiry(
     """An expiry date typed at its step."""
     draft = await _load_draft(state)
     if draft is None:
-        await state.clear()
+        await _stale_typed(message, state)
         return
     now = clock.now()
     try:
@@ -654,7 +664,7 @@ async def on_search(
     """Text at the recipients step: a search for people by name or login."""
     draft = await _load_draft(state)
     if draft is None:
-        await state.clear()
+        await _stale_typed(message, state)
         return
     if Target.person not in svc.allowed_targets(viewer.role, draft.kind):
         await message.answer(

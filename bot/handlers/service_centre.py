@@ -27,7 +27,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery.render import Rendered, renderer
 from bot.handlers import verification
-from bot.handlers.verification import deliver_document, document_state_label, snapshot
+from bot.handlers.verification import deliver_document, document_state_label
 from bot.i18n import fmt_date, fmt_datetime
 from bot.keyboards.common import NavCb, back_button
 from bot.keyboards.service_centre import STUDENT_NAV, ScCb, page_buttons, sc_button
@@ -236,7 +236,7 @@ def _centre_screen(active: int) -> tuple[str, InlineKeyboardMarkup]:
 async def open_centre(event: Message | CallbackQuery, viewer: Viewer, db: Database) -> None:
     active = 0
     if viewer.student_id is not None:
-        async with snapshot(db) as session:
+        async with db.read() as session:
             active = await sc.active_request_count(session, viewer.student_id)
     text, keyboard = _centre_screen(active)
     await show(event, text, keyboard)
@@ -250,7 +250,7 @@ async def on_nav(callback: CallbackQuery, state: FSMContext, viewer: Viewer, db:
 
 
 async def _categories(callback: CallbackQuery, db: Database, locale: str, filing: bool) -> None:
-    async with snapshot(db) as session:
+    async with db.read() as session:
         categories = await sc.list_categories(session)
     title = _("➕ <b>New request</b>") if filing else _("ℹ️ <b>Information support</b>")
     lines = [title, "", _("Choose a category of services:")]
@@ -265,7 +265,7 @@ async def _categories(callback: CallbackQuery, db: Database, locale: str, filing
 
 
 async def _category(callback: CallbackQuery, db: Database, locale: str, category_id: int) -> None:
-    async with snapshot(db) as session:
+    async with db.read() as session:
         category = await sc.get_category(session, category_id)
         services = await sc.list_services(session, category_id)
     lines = [f"<b>{esc(category.name(locale))}</b>", "", _("Choose a service:")]
@@ -304,7 +304,7 @@ def service_card(service: Any, locale: str) -> str:
 async def _service(
     callback: CallbackQuery, db: Database, viewer: Viewer, locale: str, service_id: int
 ) -> None:
-    async with snapshot(db) as session:
+    async with db.read() as session:
         service = await sc.get_service(session, service_id)
     buttons = []
     if viewer.student_id is not None:
@@ -318,14 +318,14 @@ async def _service(
 async def _mine(callback: CallbackQuery, db: Database, viewer: Viewer, locale: str, page: int):
     if viewer.student_id is None:
         raise DomainError("sc_students_only", lambda: _("Requests are filed by students."))
-    async with snapshot(db) as session:
+    async with db.read() as session:
         requests, total = await sc.student_requests(
             session, viewer.student_id, max(page, 0) * PAGE_SIZE, PAGE_SIZE
         )
     pages = max(1, math.ceil(total / PAGE_SIZE))
     if page >= pages and total:
         page = pages - 1
-        async with snapshot(db) as session:
+        async with db.read() as session:
             requests, total = await sc.student_requests(
                 session, viewer.student_id, page * PAGE_SIZE, PAGE_SIZE
             )
@@ -362,7 +362,7 @@ async def show_request(
     notice: str | None = None,
 ) -> None:
     tab = tab if 0 <= tab < len(TABS) else 0
-    async with snapshot(db) as session:
+    async with db.read() as session:
         request = await sc.student_request(session, viewer.student_id, request_id)
     text = request_tab_text(request, tab, locale, settings, clock)
     if notice:
@@ -416,7 +416,7 @@ async def _next_step(
 ) -> None:
     """Ask the next unanswered field, or show the preview when the form is complete."""
     data = await state.get_data()
-    async with snapshot(db) as session:
+    async with db.read() as session:
         service = await sc.get_service(session, int(data["svc"]))
     specs = sc.form_of(service)
     index = int(data.get("i", 0))
@@ -449,7 +449,9 @@ async def _current_spec(state: FSMContext, db: Database) -> tuple[sc.FieldSpec, 
     if await state.get_state() != NewRequest.filling.state:
         return None
     data = await state.get_data()
-    async with snapshot(db) as session:
+    if not isinstance(data.get("svc"), int):
+        return None  # the form outlived its data (a restart, an expired storage key)
+    async with db.read() as session:
         service = await sc.get_service(session, int(data["svc"]))
     specs = sc.form_of(service)
     index = int(data.get("i", 0))
@@ -528,6 +530,10 @@ async def on_other_content(message: Message) -> None:
 async def on_resubmit_text(message: Message, state: FSMContext) -> None:
     """The student's answer to the service centre's question (text or a file with a caption)."""
     data = await state.get_data()
+    if not isinstance(data.get("req"), int):
+        await state.clear()
+        await message.answer(_("The form is closed. Open the service centre to start again."))
+        return
     file = message.document
     if message.photo:
         file = message.photo[-1]
@@ -637,7 +643,7 @@ async def _apply(
 ) -> None:
     if viewer.student_id is None:
         raise DomainError("sc_students_only", lambda: _("Requests are filed by students."))
-    async with snapshot(db) as session:
+    async with db.read() as session:
         await sc.get_service(session, service_id)
     await callback.answer()
     await state.clear()
@@ -685,6 +691,11 @@ async def _submit(
     data = await state.get_data()
     # Cleared first: a second tap on "Submit" finds nothing to send.
     await state.clear()
+    if not isinstance(data.get("svc"), int):
+        await callback.answer(
+            _("Nothing to submit: the request was already sent or cancelled."), show_alert=True
+        )
+        return
     async with db.write() as session:
         request = await sc.create_request(
             session,
@@ -712,7 +723,7 @@ async def _download(
     request_id: int,
 ) -> None:
     locale = i18n.current_locale
-    async with snapshot(db) as session:
+    async with db.read() as session:
         request = await sc.student_request(session, viewer.student_id, request_id)
     document = request.document
     if document is None:
@@ -734,7 +745,7 @@ async def _send_attachment(
     request_id: int,
     index: int,
 ) -> None:
-    async with snapshot(db) as session:
+    async with db.read() as session:
         request = await sc.student_request(session, viewer.student_id, request_id)
     files = attachments(request, locale)
     if not 0 <= index < len(files):
@@ -748,7 +759,7 @@ async def _send_attachment(
 async def _start_answer(
     callback: CallbackQuery, state: FSMContext, db: Database, viewer: Viewer, request_id: int
 ) -> None:
-    async with snapshot(db) as session:
+    async with db.read() as session:
         request = await sc.student_request(session, viewer.student_id, request_id)
     if request.status != RequestStatus.needs_info:
         await callback.answer(

@@ -28,7 +28,7 @@ from bot.handlers.service_centre import (
     request_tab_text,
     status_label,
 )
-from bot.handlers.verification import certificate_pdf, deliver_document, snapshot
+from bot.handlers.verification import certificate_pdf, deliver_document
 from bot.i18n import fmt_datetime
 from bot.keyboards.common import NavCb, back_button
 from bot.keyboards.service_centre import STAFF_NAV, SqCb, page_buttons, sq_button
@@ -58,7 +58,7 @@ def _status_of(code: str) -> RequestStatus:
 
 async def open_queue(event: Message | CallbackQuery, db: Database, service_id: int) -> None:
     locale = get_i18n().current_locale
-    async with snapshot(db) as session:
+    async with db.read() as session:
         counts = await sc.queue_counts(session, service_id or None)
         service_name = _("all services")
         if service_id:
@@ -84,7 +84,7 @@ async def open_queue(event: Message | CallbackQuery, db: Database, service_id: i
 
 async def _services_filter(callback: CallbackQuery, db: Database) -> None:
     locale = get_i18n().current_locale
-    async with snapshot(db) as session:
+    async with db.read() as session:
         services = await sc.all_services(session)
     rows = [[sq_button(_("All services"), "q", v=0)]]
     rows += [[sq_button(service.name(locale), "q", v=service.id)] for service in services]
@@ -97,7 +97,7 @@ async def _list(
 ) -> None:
     locale = get_i18n().current_locale
     page = max(page, 0)
-    async with snapshot(db) as session:
+    async with db.read() as session:
         requests, total = await sc.queue(
             session, status, service_id or None, page * PAGE_SIZE, PAGE_SIZE
         )
@@ -145,7 +145,7 @@ async def show_staff_request(
     notice: str | None = None,
 ) -> None:
     locale = get_i18n().current_locale
-    async with snapshot(db) as session:
+    async with db.read() as session:
         request = await sc.staff_request(session, viewer.role, request_id)
     student = request.student
     group = student.group
@@ -236,7 +236,7 @@ PROMPTS = {
 async def _prompt_text(
     callback: CallbackQuery, state: FSMContext, db: Database, viewer: Viewer, rid: int, act: str
 ) -> None:
-    async with snapshot(db) as session:
+    async with db.read() as session:
         await sc.staff_request(session, viewer.role, rid)
     await callback.answer()
     await state.clear()
@@ -256,7 +256,7 @@ async def _generate(
     rid: int,
 ) -> None:
     """Make the certificate from the student's record and issue it."""
-    async with snapshot(db) as session:
+    async with db.read() as session:
         draft = await sc.draft_document(
             session,
             role=viewer.role,
@@ -335,7 +335,7 @@ async def on_action(
         await callback.answer(_("Marked as issued."))
         await show_staff_request(callback, db, viewer, settings, clock, rid)
     elif a == "gen":
-        async with snapshot(db) as session:
+        async with db.read() as session:
             request = await sc.staff_request(session, viewer.role, rid)
         if request.status not in sc.OPEN_FOR_STAFF:
             raise sc.wrong_status()
@@ -354,7 +354,7 @@ async def on_action(
     elif a == "gen2":
         await _generate(callback, db, viewer, settings, clock, bot, i18n, rid)
     elif a == "attach":
-        async with snapshot(db) as session:
+        async with db.read() as session:
             request = await sc.staff_request(session, viewer.role, rid)
         if request.status not in sc.OPEN_FOR_STAFF:
             raise sc.wrong_status()
@@ -368,7 +368,7 @@ async def on_action(
             _input_keyboard(rid),
         )
     elif a == "dl":
-        async with snapshot(db) as session:
+        async with db.read() as session:
             request = await sc.staff_request(session, viewer.role, rid)
         if request.document is None:
             await callback.answer(_("No document has been issued yet."), show_alert=True)
@@ -385,7 +385,7 @@ async def on_action(
         )
     elif a == "file":
         locale = get_i18n().current_locale
-        async with snapshot(db) as session:
+        async with db.read() as session:
             request = await sc.staff_request(session, viewer.role, rid)
         files = attachments(request, locale)
         if not 0 <= callback_data.p < len(files):
@@ -409,6 +409,11 @@ async def on_text_input(
     """The question, the reason for rejecting or the reason for revoking, typed by staff."""
     data = await state.get_data()
     rid, act = int(data.get("req", 0)), data.get("act")
+    if act not in ("ask", "reject", "revoke"):
+        # The dialogue outlived its data (a restart, an expired storage key): say so.
+        await state.clear()
+        await message.answer(_("This action is not available."))
+        return
     text = message.text or ""
     kwargs = {"role": viewer.role, "actor_id": viewer.user_id, "request_id": rid}
     try:

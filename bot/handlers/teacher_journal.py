@@ -22,7 +22,6 @@ from sqlalchemy.orm import joinedload
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.handlers.journal import snapshot
 from bot.i18n import fmt_date, fmt_number
 from bot.keyboards.academic import (
     TeacherCb,
@@ -79,7 +78,7 @@ async def units_screen(
     db: Database, viewer: Viewer, settings: Settings, clock: Clock, page: int
 ) -> tuple[str, InlineKeyboardMarkup]:
     locale = get_i18n().current_locale
-    async with snapshot(db) as session:
+    async with db.read() as session:
         period = await svc.current_period(session, _today(clock, settings))
         units = (
             await svc.teaching_units(
@@ -132,7 +131,7 @@ async def unit_screen(
     page: int,
 ) -> tuple[str, InlineKeyboardMarkup] | None:
     locale = get_i18n().current_locale
-    async with snapshot(db) as session:
+    async with db.read() as session:
         period = await svc.current_period(session, _today(clock, settings))
         if period is None or not await _unit_allowed(
             session, viewer, discipline_id, group_id, period.id
@@ -223,7 +222,7 @@ async def student_screen(
     db: Database, viewer: Viewer, enrolment_id: int, notice: str | None = None
 ) -> tuple[str, InlineKeyboardMarkup] | None:
     locale = get_i18n().current_locale
-    async with snapshot(db) as session:
+    async with db.read() as session:
         enrolment = await _load_enrolment(session, viewer, enrolment_id)
         if enrolment is None:
             return None
@@ -325,7 +324,7 @@ async def classes_screen(
 ) -> tuple[str, InlineKeyboardMarkup] | None:
     locale = get_i18n().current_locale
     today = _today(clock, settings)
-    async with snapshot(db) as session:
+    async with db.read() as session:
         period = await svc.current_period(session, today)
         if period is None or not await _unit_allowed(
             session, viewer, discipline_id, group_id, period.id
@@ -379,7 +378,7 @@ async def meeting_screen(
     db: Database, viewer: Viewer, meeting_id: int
 ) -> tuple[str, InlineKeyboardMarkup] | None:
     locale = get_i18n().current_locale
-    async with snapshot(db) as session:
+    async with db.read() as session:
         meeting = await session.scalar(
             select(ClassMeeting)
             .where(ClassMeeting.id == meeting_id)
@@ -537,7 +536,7 @@ async def _ask_value(
     control = _control_of(code)
     if control is None:
         return None
-    async with snapshot(db) as session:
+    async with db.read() as session:
         enrolment = await _load_enrolment(session, viewer, enrolment_id)
     if enrolment is None:
         return None

@@ -19,7 +19,6 @@ from sqlalchemy import select
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.handlers.journal import snapshot
 from bot.i18n import fmt_date
 from bot.keyboards.academic import (
     MAX_WEEK_OFFSET,
@@ -98,7 +97,7 @@ async def week_screen(
     locale = get_i18n().current_locale
     monday = svc.monday_of(_today(clock, settings)) + timedelta(weeks=offset)
     sunday = monday + timedelta(days=6)
-    async with snapshot(db) as session:
+    async with db.read() as session:
         days = await _classes(session, viewer, monday, sunday)
         parity = await svc.week_parity(session, monday)
     head = _("🗓 <b>Timetable</b> · {first} – {last}").format(
@@ -167,7 +166,7 @@ async def day_screen(
 ) -> tuple[str, InlineKeyboardMarkup]:
     locale = get_i18n().current_locale
     day = _today(clock, settings) + timedelta(days=offset)
-    async with snapshot(db) as session:
+    async with db.read() as session:
         days = await _classes(session, viewer, day, day)
     items = (days or {}).get(day, [])
     if offset == 0:
@@ -219,7 +218,7 @@ async def send_ics(
     locale = get_i18n().current_locale
     monday = svc.monday_of(_today(clock, settings)) + timedelta(weeks=offset)
     sunday = monday + timedelta(days=6)
-    async with snapshot(db) as session:
+    async with db.read() as session:
         days = await _classes(session, viewer, monday, sunday)
     items = [item for day_items in (days or {}).values() for item in day_items]
     summary = {}

@@ -18,7 +18,6 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
 from bot.config import SUPPORTED_LOCALES, Settings
-from bot.handlers.journal import snapshot
 from bot.i18n import fmt_date, fmt_number
 from bot.keyboards.academic import (
     TranscriptCb,
@@ -128,7 +127,7 @@ async def transcript_screen(
 ) -> tuple[str, InlineKeyboardMarkup]:
     locale = get_i18n().current_locale
     assert viewer.student_id is not None
-    async with snapshot(db) as session:
+    async with db.read() as session:
         data = await svc.transcript(session, viewer.student_id)
     if data is None:
         return _("No transcript."), InlineKeyboardMarkup(inline_keyboard=[[home_button()]])
@@ -149,7 +148,7 @@ async def send_pdf(
     callback: CallbackQuery, db: Database, viewer: Viewer, settings: Settings, clock: Clock
 ) -> None:
     assert viewer.student_id is not None
-    async with snapshot(db) as session:
+    async with db.read() as session:
         data = await svc.transcript(session, viewer.student_id)
     if data is None or callback.bot is None:
         await callback.answer(_("This is not available."), show_alert=True)
@@ -229,7 +228,7 @@ async def on_transcript(
 async def profile_screen(db: Database, viewer: Viewer) -> tuple[str, InlineKeyboardMarkup]:
     locale = get_i18n().current_locale
     assert viewer.student_id is not None
-    async with snapshot(db) as session:
+    async with db.read() as session:
         student = await profile_svc.student_profile(session, viewer.student_id)
     markup = InlineKeyboardMarkup(inline_keyboard=[[home_button()]])
     if student is None:

@@ -8,8 +8,6 @@ a masked holder name) and offers the original for comparison, and nothing more.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from aiogram import Bot, F, Router
 from aiogram.filters import CommandObject, CommandStart
@@ -23,7 +21,6 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -39,18 +36,6 @@ from db.models.services import DocumentKind, IssuedDocument
 from db.session import Database
 
 PREFIX = "v_"
-
-
-@asynccontextmanager
-async def snapshot(db: Database) -> AsyncIterator[AsyncSession]:
-    """A read unit whose loaded objects stay readable after it ends.
-
-    `db.read()` rolls back at the end, which expires every object; detaching them first keeps
-    what was loaded (eager relationships included), so screens are drawn after the unit.
-    """
-    async with db.read() as session:
-        yield session
-        session.expunge_all()
 
 
 def document_state_label(state: str) -> str:
@@ -70,7 +55,7 @@ async def certificate_pdf(
     signer_id: int | None,
 ) -> bytes:
     """The certificate of study for `draft`, from the student's record, in the draft's language."""
-    async with snapshot(db) as session:
+    async with db.read() as session:
         source = await sc.certificate_source(session, draft.request_id, signer_id)
     me = await bot.me()
     university = sc.UniversityDetails.from_settings(settings.university_name, settings.extra)
@@ -207,7 +192,7 @@ async def on_download(
     if result.document_id is None:
         await callback.answer(_("This document is not available."), show_alert=True)
         return
-    async with snapshot(db) as session:
+    async with db.read() as session:
         document = await session.scalar(
             select(IssuedDocument).where(IssuedDocument.id == result.document_id)
         )

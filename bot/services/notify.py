@@ -23,9 +23,7 @@ ALWAYS_ON = frozenset({NoticeKind.account})
 _CHUNK = 500
 
 
-async def _disabled_for(
-    session: AsyncSession, user_ids: list[int], kind: NoticeKind
-) -> set[int]:
+async def _disabled_for(session: AsyncSession, user_ids: list[int], kind: NoticeKind) -> set[int]:
     if kind in ALWAYS_ON:
         return set()
     disabled: set[int] = set()

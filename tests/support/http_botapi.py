@@ -7,7 +7,10 @@ processes share one fake Telegram and its chat view.
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
+import time
 from typing import Any
 
 from aiogram import Bot
@@ -52,6 +55,32 @@ class HttpBotApi:
         self.app.router.add_post("/bot{token}/{method}", self._handle)
         self._runner: web.AppRunner | None = None
         self.port = 0
+        # Long polling: updates wait here until a getUpdates with a higher offset confirms them,
+        # as Telegram keeps them; a poller killed before confirming gets them again on restart.
+        self.pending: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._arrived = asyncio.Event()
+
+    def push_update(self, payload: dict[str, Any]) -> int:
+        """Queue an update (`{"message": ...}` or `{"callback_query": ...}`) for getUpdates."""
+        update_id = next(self._update_ids)
+        self.pending.append({"update_id": update_id, **payload})
+        self._arrived.set()
+        return update_id
+
+    async def _get_updates(self, params: dict[str, Any]) -> web.Response:
+        offset = int(params.get("offset") or 0)
+        limit = int(params.get("limit") or 100)
+        deadline = time.monotonic() + float(params.get("timeout") or 0)
+        if offset:
+            self.pending = [u for u in self.pending if u["update_id"] >= offset]
+        while not self.pending and time.monotonic() < deadline:
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(), deadline - time.monotonic())
+            except TimeoutError:
+                break
+        return web.json_response({"ok": True, "result": self.pending[:limit]})
 
     def _bot(self, token: str) -> Bot:
         if token not in self._bots:
@@ -60,6 +89,11 @@ class HttpBotApi:
 
     async def _handle(self, request: web.Request) -> web.Response:
         name = request.match_info["method"].lower()
+        if name == "getupdates":
+            if request.content_type == "application/json":
+                return await self._get_updates(await request.json())
+            form = await request.post()
+            return await self._get_updates({k: v for k, v in form.items() if isinstance(v, str)})
         cls = METHODS.get(name)
         if cls is None:
             return web.json_response(
