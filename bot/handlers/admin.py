@@ -344,6 +344,11 @@ async def _execute(
 ) -> ImportReport | str:
     """Run the import of the file kept in the dialogue (fetched again from Telegram, so no
     file content waits in the dialogue's storage)."""
+    if not all(
+        isinstance(data.get(key), str) for key in ("file_id", "kind", "file_name", "token")
+    ):
+        # The dialogue outlived its data (a restart, an expired storage key).
+        return _("This import is no longer open. Please send the file again.")
     content = await _download(bot, data["file_id"])
     if content is None:
         return _("Telegram did not give the file. Please send it again.")
