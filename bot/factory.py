@@ -20,6 +20,7 @@ from bot.config import SUPPORTED_LOCALES, Settings
 from bot.handlers import MODULES, base_commands, build_root_router
 from bot.middlewares.callback_guard import CallbackGuardMiddleware
 from bot.middlewares.logging import HandlerNameMiddleware, UpdateLogMiddleware
+from bot.middlewares.sanitize import StripNulMiddleware
 from bot.middlewares.throttle import ThrottleMiddleware
 from bot.middlewares.viewer import LocaleMiddleware, ViewerMiddleware
 from bot.modules import Module
@@ -70,6 +71,7 @@ def create_dispatcher(
         clock=clock or Clock(),
     )
     dp.update.outer_middleware(UpdateLogMiddleware())
+    dp.message.outer_middleware(StripNulMiddleware())
     dp.update.outer_middleware(ViewerMiddleware(db))
     names = HandlerNameMiddleware()
     for observer in (dp.message, dp.callback_query, dp.inline_query):

@@ -249,3 +249,16 @@ async def test_start_clears_the_blocked_mark(demo_app: App) -> None:
     await client.send("/start")
     async with demo_app.db.read() as session:
         assert (await session.get(NotificationSettings, user_id)).bot_blocked_at is None
+
+
+async def test_nul_characters_are_harmless(demo_app: App) -> None:
+    """PostgreSQL refuses NUL in text; a login typed with one is simply wrong, on every backend."""
+    client = demo_app.client(user_id=7040)
+    await client.send("/start")
+    await client.click("English")
+    await client.send("demo\x00.student")
+    await client.send("pass\x00word-1")
+    assert "Wrong login or password" in client.last_message().text
+    async with demo_app.db.read() as session:
+        logins = list(await session.scalars(select(SignInAttempt.login)))
+    assert logins == ["demo.student"]
