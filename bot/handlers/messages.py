@@ -22,7 +22,7 @@ from bot.delivery.render import Rendered, renderer
 from bot.handlers import messages_compose
 from bot.handlers.messages_compose import DRAFT_KEY, start_compose
 from bot.i18n import fmt_date, fmt_datetime, fmt_number
-from bot.keyboards.common import NavCb, home_button
+from bot.keyboards.common import NavCb, home_button, pager_buttons
 from bot.keyboards.messages import (
     CODE_KIND,
     CODE_STATE,
@@ -33,7 +33,6 @@ from bot.keyboards.messages import (
     button,
     kind_folder,
     kind_name,
-    mail_pager,
     short,
     state_name,
     status_name,
@@ -213,7 +212,7 @@ async def _folder(
         ]
         for n, item in enumerate(items, start=page * PAGE + 1)
     ]
-    pager = mail_pager(lambda p: MailCb(a="box", k=code, f=folder, p=p).pack(), page, pages)
+    pager = pager_buttons(lambda p: MailCb(a="box", k=code, f=folder, p=p).pack(), page, pages)
     other = (
         button(_("📤 Outbox"), MailCb(a="box", k=code, f="o"))
         if folder == "i"
@@ -283,7 +282,7 @@ def _message_pages(view: MessageView, settings: Settings) -> list[str]:
 def _message_keyboard(view: MessageView, page: int, pages: int) -> InlineKeyboardMarkup:
     message = view.message
     rows: list[list[InlineKeyboardButton]] = []
-    rows.append(mail_pager(lambda p: MailCb(a="open", id=message.id, p=p).pack(), page, pages))
+    rows.append(pager_buttons(lambda p: MailCb(a="open", id=message.id, p=p).pack(), page, pages))
     if view.attachments:
         rows.append(
             [
@@ -421,7 +420,7 @@ async def _receipts(
                 line += "\n    💬 " + esc(short(row.reply, 300))
         lines.append(line)
     text = split_text(lines, 3800)[0]
-    pager = mail_pager(lambda p: MailCb(a="rr", id=message_id, p=p).pack(), page, pages)
+    pager = pager_buttons(lambda p: MailCb(a="rr", id=message_id, p=p).pack(), page, pages)
     await show(
         callback,
         text,

@@ -21,6 +21,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import fmt_date, fmt_number
+from bot.keyboards.common import pager_buttons
 from bot.keyboards.messages import (
     KIND_CODE,
     KIND_ICON,
@@ -28,7 +29,6 @@ from bot.keyboards.messages import (
     MailCb,
     button,
     kind_name,
-    mail_pager,
     short,
     target_kind_name,
     target_line,
@@ -362,7 +362,7 @@ async def _show_list(
     rows = [
         [button(short(o.label, 60), ComposeCb(a="pick", v=target.value, n=o.ref))] for o in options
     ]
-    pager = mail_pager(lambda p: ComposeCb(a="pg", v=target.value, n=p).pack(), page, pages)
+    pager = pager_buttons(lambda p: ComposeCb(a="pg", v=target.value, n=p).pack(), page, pages)
     await show(
         callback,
         "\n".join(lines),

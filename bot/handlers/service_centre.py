@@ -29,8 +29,8 @@ from bot.delivery.render import Rendered, renderer
 from bot.handlers import verification
 from bot.handlers.verification import deliver_document, document_state_label
 from bot.i18n import fmt_date, fmt_datetime
-from bot.keyboards.common import NavCb, back_button
-from bot.keyboards.service_centre import STUDENT_NAV, ScCb, page_buttons, sc_button
+from bot.keyboards.common import NavCb, back_button, pager_buttons
+from bot.keyboards.service_centre import STUDENT_NAV, ScCb, sc_button
 from bot.modules import HomeContext, MenuItem, Module
 from bot.services import service_centre as sc
 from bot.services.auth import Viewer
@@ -342,7 +342,7 @@ async def _mine(callback: CallbackQuery, db: Database, viewer: Viewer, locale: s
         ]
         for r in requests
     ]
-    pager = page_buttons(lambda text, p: sc_button(text, "mine", p=p), page, pages)
+    pager = pager_buttons(lambda p: ScCb(a="mine", id=0, p=p).pack(), page, pages)
     if pager:
         buttons.append(pager)
     buttons.append([sc_button(_("➕ New request"), "info", p=1)])

@@ -30,8 +30,8 @@ from bot.handlers.service_centre import (
 )
 from bot.handlers.verification import certificate_pdf, deliver_document
 from bot.i18n import fmt_datetime
-from bot.keyboards.common import NavCb, back_button
-from bot.keyboards.service_centre import STAFF_NAV, SqCb, page_buttons, sq_button
+from bot.keyboards.common import NavCb, back_button, pager_buttons
+from bot.keyboards.service_centre import STAFF_NAV, SqCb, sq_button
 from bot.modules import HomeContext, MenuItem, Module
 from bot.services import service_centre as sc
 from bot.services.auth import Viewer
@@ -122,8 +122,8 @@ async def _list(
                 )
             ]
         )
-    pager = page_buttons(
-        lambda text, p: sq_button(text, "list", s=status.value, v=service_id, p=p), page, pages
+    pager = pager_buttons(
+        lambda p: SqCb(a="list", id=0, s=status.value, v=service_id, p=p).pack(), page, pages
     )
     if pager:
         rows.append(pager)

@@ -6,7 +6,7 @@ so every handler checks on the server that the thing exists and belongs to the p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -78,27 +78,19 @@ def markup(*button_rows: Sequence[InlineKeyboardButton]) -> InlineKeyboardMarkup
     return InlineKeyboardMarkup(inline_keyboard=[list(r) for r in button_rows if r])
 
 
-def pager_row(scope: str, key: int, page: int, pages: int) -> list[InlineKeyboardButton]:
-    """« 2/5 » navigation; empty when everything fits on one page."""
+def pager_buttons(make: Callable[[int], str], page: int, pages: int) -> list[InlineKeyboardButton]:
+    """‹ 2/5 › with `make(page) -> callback data`; empty when everything fits on one page."""
     if pages <= 1:
         return []
     row: list[InlineKeyboardButton] = []
     if page > 0:
-        row.append(
-            InlineKeyboardButton(
-                text="‹", callback_data=PageCb(scope=scope, key=key, page=page - 1).pack()
-            )
-        )
-    row.append(
-        InlineKeyboardButton(
-            text=f"{page + 1}/{pages}",
-            callback_data=PageCb(scope=scope, key=key, page=page).pack(),
-        )
-    )
+        row.append(InlineKeyboardButton(text="‹", callback_data=make(page - 1)))
+    row.append(InlineKeyboardButton(text=f"{page + 1}/{pages}", callback_data=make(page)))
     if page < pages - 1:
-        row.append(
-            InlineKeyboardButton(
-                text="›", callback_data=PageCb(scope=scope, key=key, page=page + 1).pack()
-            )
-        )
+        row.append(InlineKeyboardButton(text="›", callback_data=make(page + 1)))
     return row
+
+
+def pager_row(scope: str, key: int, page: int, pages: int) -> list[InlineKeyboardButton]:
+    """The pager of the generic PageCb payload."""
+    return pager_buttons(lambda p: PageCb(scope=scope, key=key, page=p).pack(), page, pages)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton
 from aiogram.utils.i18n import gettext as _
@@ -35,19 +33,6 @@ class ComposeCb(CallbackData, prefix="mc"):
     a: str
     v: str = ""
     n: int = 0
-
-
-def mail_pager(make: Callable[[int], str], page: int, pages: int) -> list[InlineKeyboardButton]:
-    """‹ 2/5 › built from `make(page) -> callback data`; empty when one page is enough."""
-    if pages <= 1:
-        return []
-    row: list[InlineKeyboardButton] = []
-    if page > 0:
-        row.append(InlineKeyboardButton(text="‹", callback_data=make(page - 1)))
-    row.append(InlineKeyboardButton(text=f"{page + 1}/{pages}", callback_data=make(page)))
-    if page < pages - 1:
-        row.append(InlineKeyboardButton(text="›", callback_data=make(page + 1)))
-    return row
 
 
 def button(text: str, data: CallbackData) -> InlineKeyboardButton:

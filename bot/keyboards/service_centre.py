@@ -45,16 +45,3 @@ def sq_button(
     text: str, a: str, id: int = 0, s: str = "", v: int = 0, p: int = 0
 ) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=SqCb(a=a, id=id, s=s, v=v, p=p).pack())
-
-
-def page_buttons(make: object, page: int, pages: int) -> list[InlineKeyboardButton]:
-    """‹ 2/5 › built with `make(text, page)`; empty when one page is enough."""
-    if pages <= 1:
-        return []
-    row: list[InlineKeyboardButton] = []
-    if page > 0:
-        row.append(make("‹", page - 1))  # type: ignore[operator]
-    row.append(make(f"{page + 1}/{pages}", page))  # type: ignore[operator]
-    if page < pages - 1:
-        row.append(make("›", page + 1))  # type: ignore[operator]
-    return row

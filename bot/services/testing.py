@@ -28,7 +28,7 @@ from bot.config import Settings
 from bot.services import grading, journal
 from bot.services.errors import DomainError
 from bot.services.question_import import ImportProblem, ParsedQuestion, ProblemReason
-from db.models import AcademicPeriod, Discipline, Group, Role, Student, User
+from db.models import Discipline, Group, Role, Student, User
 from db.models.academic import CurrentMark, Enrolment, TimetableSlot
 from db.models.testing import (
     Attempt,
@@ -258,12 +258,9 @@ class TestSpec:
 
 
 async def current_period_id(session: AsyncSession, today: date) -> int | None:
-    return await session.scalar(
-        select(AcademicPeriod.id)
-        .where(AcademicPeriod.starts_on <= today, AcademicPeriod.ends_on >= today)
-        .order_by(AcademicPeriod.starts_on.desc())
-        .limit(1)
-    )
+    """The journal's current period, so a test's marks land where the journal shows them."""
+    period = await journal.current_period(session, today)
+    return period.id if period is not None else None
 
 
 def validate_spec(spec: TestSpec) -> None:
