@@ -9,8 +9,10 @@ import sys
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 
 from bot.clock import Clock
+from bot.commands import register_commands
 from bot.config import ConfigError, Settings, load_settings
-from bot.factory import create_bot, create_dispatcher, create_storage, register_commands
+from bot.factory import create_bot, create_dispatcher, create_storage
+from bot.handlers import MODULES
 from bot.i18n import build_i18n
 from bot.webhook import serve
 from db.migrate import upgrade
@@ -55,7 +57,7 @@ async def run(settings: Settings) -> int:
             log.error("cannot reach the Bot API server: %s", exc.message)
             return 3
         log.info("signed in to the Bot API as @%s (id %s)", me.username, me.id)
-        await register_commands(bot, i18n)
+        await register_commands(bot, i18n, MODULES)
         if settings.run_scheduler:
             service = SchedulerService(JobContext(db, bot, i18n, settings, Clock()))
             dp.startup.register(service.start)

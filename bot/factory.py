@@ -12,12 +12,11 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
-from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 
 from bot.clock import Clock
-from bot.config import SUPPORTED_LOCALES, Settings
-from bot.handlers import MODULES, base_commands, build_root_router
+from bot.config import Settings
+from bot.handlers import MODULES, build_root_router
 from bot.middlewares.callback_guard import CallbackGuardMiddleware
 from bot.middlewares.logging import HandlerNameMiddleware, UpdateLogMiddleware
 from bot.middlewares.sanitize import StripNulMiddleware
@@ -85,14 +84,3 @@ def create_dispatcher(
         dp.callback_query.outer_middleware(throttle)
     dp.include_router(build_root_router(modules))
     return dp
-
-
-async def register_commands(bot: Bot, i18n: I18n, modules: tuple[Module, ...] = MODULES) -> None:
-    """Telegram's command menu in each language (and the default one for any other)."""
-    for code in (*SUPPORTED_LOCALES, None):
-        with i18n.context(), i18n.use_locale(code or i18n.default_locale):
-            pairs = base_commands()
-            for module in modules:
-                pairs.extend((name, describe()) for name, describe in module.commands)
-            commands = [BotCommand(command=name, description=text[:256]) for name, text in pairs]
-        await bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=code)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from aiogram.methods import DeleteMessage, SendMessage, SetMyCommands
 from sqlalchemy import select, text
 
+from bot.commands import register_commands
 from bot.demo.core import DEMO_ACCOUNTS
-from bot.factory import register_commands
+from bot.handlers import MODULES
 from db.models import SignInAttempt, User
 from tests.conftest import App
 
@@ -225,7 +226,7 @@ async def test_group_chat_gets_a_private_chat_hint(demo_app: App) -> None:
 
 
 async def test_commands_registered_per_language(demo_app: App, i18n) -> None:
-    await register_commands(demo_app.bot, i18n)
+    await register_commands(demo_app.bot, i18n, MODULES)
     calls = demo_app.session.requests_of(SetMyCommands)
     by_lang = {
         c.language_code: {cmd.command: cmd.description for cmd in c.commands} for c in calls

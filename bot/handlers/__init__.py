@@ -56,15 +56,6 @@ MODULES: tuple[Module, ...] = (
 )
 
 
-def base_commands() -> list[tuple[str, str]]:
-    """Commands everyone sees in Telegram's menu, translated in the current locale."""
-    return [
-        ("start", _("Sign in or open the home screen")),
-        ("lang", _("Change the language")),
-        ("logout", _("Sign out of this Telegram account")),
-    ]
-
-
 def build_root_router(modules: tuple[Module, ...] = MODULES) -> Router:
     """Groups first, then the private chat: sign-in, the modules (signed-in only), fallbacks."""
     root = Router(name="root")

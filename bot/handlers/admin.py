@@ -19,8 +19,6 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
-    BotCommand,
-    BotCommandScopeChat,
     BufferedInputFile,
     CallbackQuery,
     InlineKeyboardButton,
@@ -31,6 +29,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
+from bot.commands import STAFF, sync_commands
 from bot.config import Settings
 from bot.filters import SignedIn
 from bot.i18n import fmt_datetime
@@ -52,7 +51,6 @@ log = logging.getLogger(__name__)
 MAX_PROBLEMS_SHOWN = 15
 MAX_LOGIN_INPUT = 64
 ADMIN_ONLY = frozenset({Role.admin})
-STAFF = frozenset({Role.staff, Role.admin})
 
 
 class AdmCb(CallbackData, prefix="adm"):
@@ -132,57 +130,6 @@ def action_label(action: str) -> str:
 
 
 # ---- the command menu of staff ---------------------------------------------------------------
-
-
-def staff_commands(role: Role) -> list[tuple[str, str]]:
-    commands = [("audit", _("Audit log of staff actions"))]
-    if role is Role.admin:
-        commands = [
-            ("admin", _("Administration: import, accounts, audit log")),
-            ("import", _("Import a data file (CSV or .xlsx)")),
-            ("accounts", _("Accounts: roles, passwords, blocking")),
-            *commands,
-        ]
-    return commands
-
-
-async def sync_commands(
-    bot: Bot,
-    i18n: I18n,
-    modules: tuple[Module, ...],
-    chat_id: int,
-    role: Role | None,
-    locale: str | None,
-) -> None:
-    """Give a staff member's chat the staff command menu, or take it away from anyone else.
-
-    Telegram may refuse (the person blocked the bot): the menu is a convenience, never fatal.
-    """
-    from bot.handlers import base_commands
-
-    scope = BotCommandScopeChat(chat_id=chat_id)
-    try:
-        if role not in STAFF:
-            await bot.delete_my_commands(scope=scope)
-            return
-        assert role is not None
-        with i18n.use_locale(locale or i18n.default_locale):
-            pairs = base_commands()
-            for module in modules:
-                pairs.extend((name, describe()) for name, describe in module.commands)
-            pairs.extend(staff_commands(role))
-            commands = [BotCommand(command=name, description=text[:256]) for name, text in pairs]
-        await bot.set_my_commands(commands, scope=scope)
-    except TelegramAPIError as exc:
-        log.info("could not update the command menu of chat %s: %s", chat_id, exc)
-
-
-async def clear_commands(bot: Bot, chat_id: int) -> None:
-    """Back to the everyone's command menu (after a sign-out)."""
-    try:
-        await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=chat_id))
-    except TelegramAPIError as exc:
-        log.info("could not reset the command menu of chat %s: %s", chat_id, exc)
 
 
 async def _sync_user(
@@ -910,4 +857,4 @@ MODULE = Module(
     ),
 )
 
-__all__ = ["MODULE", "clear_commands", "get_router", "sync_commands"]
+__all__ = ["MODULE", "get_router"]

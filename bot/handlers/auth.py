@@ -16,9 +16,9 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
+from bot.commands import clear_commands, sync_commands
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.filters import NotSignedIn
-from bot.handlers.admin import clear_commands, sync_commands
 from bot.handlers.home import open_home
 from bot.i18n import fmt_datetime
 from bot.keyboards.common import AuthCb, LangCb, language_keyboard, markup
