@@ -9,6 +9,7 @@ from aiogram.types import TelegramObject
 
 from bot.services.auth import Viewer
 from db.models import Role
+from db.session import Database
 
 
 class SignedIn(Filter):
@@ -31,3 +32,25 @@ class NotSignedIn(Filter):
 def viewer_of(data: dict[str, Any]) -> Viewer | None:
     value = data.get("viewer")
     return value if isinstance(value, Viewer) else None
+
+
+class HasSubRole(Filter):
+    """Passes for administrators, and for staff holding the sub-role (registrar, service centre,
+    dean's office, appeal commission) given them in the administration."""
+
+    def __init__(self, sub_role: str) -> None:
+        self.sub_role = sub_role
+
+    async def __call__(
+        self, event: TelegramObject, viewer: Viewer | None = None, db: Database | None = None
+    ) -> bool:
+        if viewer is None or db is None:
+            return False
+        if viewer.role is Role.admin:
+            return True
+        if viewer.role is not Role.staff:
+            return False
+        from bot.services.roles import has_sub_role
+
+        async with db.read() as session:
+            return await has_sub_role(session, viewer.user_id, self.sub_role)

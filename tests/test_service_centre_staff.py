@@ -275,3 +275,39 @@ async def test_staff_revokes_a_document(demo_app: App) -> None:
             )
         )
     assert notice == "services.document_revoked"
+
+
+async def test_staff_without_the_service_centre_sub_role_cannot_work_the_queue(
+    demo_app: App,
+) -> None:
+    from bot.services.roles import set_sub_roles
+    from db.models import Role, User
+    from db.models.admin import SubRole
+
+    async with demo_app.db.write() as session:
+        clerk = User(
+            login="dean.clerk",
+            password_hash="!unset",
+            role=Role.staff,
+            telegram_id=7501,
+            last_name="Clerk",
+            first_name="Dean",
+        )
+        session.add(clerk)
+        await session.flush()
+        clerk_id = clerk.id
+    client = demo_app.client(7501)
+    await client.send("/menu")
+    await client.click("Requests queue")
+    assert "Only the service centre staff" in client.last_answer().text
+    await client.click_data(SqCb(a="q", id=0, s="", v=0, p=0).pack())
+    assert "Only the service centre staff" in client.last_answer().text
+
+    async with demo_app.db.write() as session:
+        await set_sub_roles(session, clerk_id, {SubRole.service_centre})
+    await client.click("Requests queue")
+    assert "Only the service centre staff" not in (client.last_answer().text or "")
+    assert (
+        "Requests queue" in client.last_message().text
+        or "queue" in client.last_message().text.lower()
+    )

@@ -21,7 +21,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.filters import SignedIn
+from bot.filters import HasSubRole, SignedIn
 from bot.handlers.service_centre import (
     answer_lines,
     attachments,
@@ -520,8 +520,10 @@ async def home_lines(ctx: HomeContext) -> list[str]:
 def get_router() -> Router:
     router = Router(name="service_centre_staff")
     staff = Router(name="service_centre_staff_only")
-    staff.callback_query.filter(SignedIn(*sc.PROCESSING_ROLES))
-    staff.message.filter(SignedIn(*sc.PROCESSING_ROLES))
+    # Staff work the queue only with the service-centre sub-role; admins always may.
+    desk = HasSubRole("service_centre")
+    staff.callback_query.filter(SignedIn(*sc.PROCESSING_ROLES), desk)
+    staff.message.filter(SignedIn(*sc.PROCESSING_ROLES), desk)
     staff.callback_query.register(on_nav, NavCb.filter(F.to == STAFF_NAV))
     staff.callback_query.register(on_action, SqCb.filter())
     staff.message.register(
