@@ -422,6 +422,18 @@ def _report_text(report: ImportReport, file_name: str) -> str:
     return "\n".join(lines)
 
 
+async def _open_import(
+    callback: CallbackQuery, callback_data: AdmCb, state: FSMContext
+) -> dict[str, Any] | None:
+    """The dialogue's data if this button belongs to the import still open, else a refusal
+    (a second press of Apply, or a button of an import already finished or cancelled)."""
+    data = await state.get_data()
+    if data.get("token") != callback_data.v or not data.get("kind"):
+        await callback.answer(_("This import is already finished or cancelled."), show_alert=True)
+        return None
+    return data
+
+
 async def on_skip(
     callback: CallbackQuery,
     callback_data: AdmCb,
@@ -432,9 +444,8 @@ async def on_skip(
     clock: Clock,
 ) -> None:
     """Toggle "skip bad rows" and show the dry run again."""
-    data = await state.get_data()
-    if data.get("token") != callback_data.v or not data.get("kind"):
-        await callback.answer(_("This import is already finished or cancelled."), show_alert=True)
+    data = await _open_import(callback, callback_data, state)
+    if data is None:
         return
     await callback.answer()
     await state.update_data(skip=not data.get("skip"))
@@ -451,9 +462,8 @@ async def on_apply(
     clock: Clock,
 ) -> None:
     """Apply the import that was checked; a second press finds the state gone."""
-    data = await state.get_data()
-    if data.get("token") != callback_data.v or not data.get("kind"):
-        await callback.answer(_("This import is already finished or cancelled."), show_alert=True)
+    data = await _open_import(callback, callback_data, state)
+    if data is None:
         return
     await state.clear()
     await callback.answer()

@@ -25,7 +25,6 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery.render import Rendered, renderer
 from bot.filters import SignedIn
-from bot.handlers.testing import reading
 from bot.i18n import fmt_date, fmt_datetime, fmt_number
 from bot.keyboards.appeals import AplCb, markup_of
 from bot.keyboards.common import NavCb, PageCb, home_button, pager_row
@@ -118,7 +117,7 @@ def item_state(question: WrongQuestion, tz: ZoneInfo) -> str | None:
 
 
 async def _period(db: Database, viewer: Viewer, period_id: int, now: datetime, tz: ZoneInfo):
-    async with reading(db) as session:
+    async with db.read() as session:
         period = None
         if period_id:
             period = await session.get(AcademicPeriod, period_id)
@@ -196,7 +195,7 @@ async def render_list(
 
 async def render_periods(db: Database, viewer: Viewer) -> tuple[str, Any]:
     assert viewer.student_id is not None
-    async with reading(db) as session:
+    async with db.read() as session:
         periods = await svc.student_periods(session, viewer.student_id)
     buttons = [
         [
@@ -386,7 +385,7 @@ async def draw_appeal(
     tz: ZoneInfo,
 ) -> None:
     assert viewer.student_id is not None
-    async with reading(db) as session:
+    async with db.read() as session:
         view = await svc.attempt_appeal(session, viewer.student_id, attempt_id)
     data = await state.get_data()
     selection = _selection(data, attempt_id)
@@ -403,10 +402,7 @@ async def draw_appeal(
     chunk = [view.questions[i] for i in layout[page]]
     text = "\n\n".join([head, *(blocks[i] for i in layout[page])])
     markup = appeal_buttons(view, chunk, page, len(layout), selection, now)
-    if isinstance(event, Message):
-        await event.answer(text, reply_markup=markup)
-    else:
-        await show(event, text, markup)
+    await show(event, text, markup)
 
 
 # ------------------------------------------------------------------------------ handlers
@@ -498,7 +494,7 @@ async def _question_of(
 ) -> tuple[AttemptAppeal, WrongQuestion]:
     """The attempt's appeal screen and the question, if it is the student's and selectable."""
     assert viewer.student_id is not None
-    async with reading(db) as session:
+    async with db.read() as session:
         # Whose attempt this is gets checked by attempt_appeal, with the student's own id.
         attempt_id = await svc.attempt_of_question(session, aq_id)
         view = await svc.attempt_appeal(session, viewer.student_id, attempt_id)
@@ -632,7 +628,7 @@ async def _confirm_withdraw(
     callback: CallbackQuery, db: Database, viewer: Viewer, attempt_id: int
 ) -> None:
     assert viewer.student_id is not None
-    async with reading(db) as session:
+    async with db.read() as session:
         view = await svc.attempt_appeal(session, viewer.student_id, attempt_id)
     if not view.pending:
         raise svc.refuse("nothing_to_withdraw")

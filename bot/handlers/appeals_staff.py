@@ -24,7 +24,6 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.filters import SignedIn
 from bot.handlers.appeals import answer_list, difficulty_name, pack_pages
-from bot.handlers.testing import reading
 from bot.i18n import fmt_datetime, fmt_number
 from bot.keyboards.appeals import AprCb, markup_of
 from bot.keyboards.common import NavCb, home_button
@@ -69,7 +68,7 @@ def _reviewer(viewer: Viewer) -> Reviewer:
 
 async def render_queue(db: Database, viewer: Viewer, page: int, tz: ZoneInfo) -> tuple[str, Any]:
     who = _reviewer(viewer)
-    async with reading(db) as session:
+    async with db.read() as session:
         allowed = await svc.is_reviewer(session, who)
         queue = await svc.review_queue(session, who) if allowed else []
     if not allowed:
@@ -228,7 +227,7 @@ async def draw_review(
     page: int,
     tz: ZoneInfo,
 ) -> None:
-    async with reading(db) as session:
+    async with db.read() as session:
         review = await svc.appeal_review(session, _reviewer(viewer), appeal_id)
     head = review_head(review)
     blocks = [item_block(q, review, tz) for q in review.questions]
@@ -237,10 +236,7 @@ async def draw_review(
     chunk = [review.questions[i] for i in layout[page]]
     text = "\n\n".join([head, *(blocks[i] for i in layout[page])])
     markup = review_buttons(review, chunk, page, len(layout))
-    if isinstance(event, Message):
-        await event.answer(text, reply_markup=markup)
-    else:
-        await show(event, text, markup)
+    await show(event, text, markup)
 
 
 # ------------------------------------------------------------------------------ handlers
@@ -288,7 +284,7 @@ async def on_action(
 async def _pending_item(
     db: Database, viewer: Viewer, item_id: int
 ) -> tuple[AppealReview, WrongQuestion]:
-    async with reading(db) as session:
+    async with db.read() as session:
         appeal_id = await svc.appeal_of_item(session, item_id)
         review = await svc.appeal_review(session, _reviewer(viewer), appeal_id)
     for q in review.questions:

@@ -159,7 +159,6 @@ async def _results_screen(
         pages = library.pages_for(await library.count(session, criteria))
         page = min(max(0, page), pages - 1)
         items, total = await library.search(session, criteria, page)
-        session.expunge_all()
     lines = [_("🔎 <b>Search results</b>")]
     lines.extend(_criteria_lines(criteria))
     lines.append(_("Found: {count}").format(count=total))
@@ -275,14 +274,12 @@ async def on_lib(
         await callback.answer()
         async with db.read() as session:
             search = await library.load_search(session, callback_data.s, viewer.user_id)
-            session.expunge_all()
         text, keyboard = await _results_screen(db, search, callback_data.p)
         await show(callback, text, keyboard)
         return
     if action == "edit":
         async with db.read() as session:
             search = await library.load_search(session, callback_data.s, viewer.user_id)
-            session.expunge_all()
         form = Criteria.from_dict(search.params)
         if form.anything and not form.title:
             # A quick search becomes a title condition the person can refine.
@@ -358,7 +355,6 @@ async def on_page(
     """‹ › under a list of results."""
     async with db.read() as session:
         search = await library.load_search(session, callback_data.key, viewer.user_id)
-        session.expunge_all()
     await callback.answer()
     text, keyboard = await _results_screen(db, search, callback_data.page)
     await show(callback, text, keyboard)
@@ -379,7 +375,6 @@ async def _show_item(
             owned = await session.get(LibrarySearch, search_id)
             if owned is None or owned.user_id != viewer.user_id:
                 search_id = 0
-        session.expunge_all()
     if item is None:
         text = _("This item is no longer in the catalogue.")
         await show(event, text, InlineKeyboardMarkup(inline_keyboard=[[back_button("library")]]))
@@ -393,7 +388,6 @@ async def _show_item(
 async def _send_copy(callback: CallbackQuery, item_id: int, db: Database, bot: Bot) -> None:
     async with db.read() as session:
         item = await library.get_item(session, item_id)
-        session.expunge_all()
     if item is None or item.kind != ItemKind.electronic:
         await callback.answer(_("There is no electronic copy of this item."), show_alert=True)
         return
@@ -455,7 +449,6 @@ async def on_inline_query(
     offset = int(raw_offset) if raw_offset.isdigit() and len(raw_offset) < 9 else 0
     async with db.read() as session:
         items, next_offset = await library.inline_search(session, inline_query.query, offset)
-        session.expunge_all()
     me = await bot.me()
     results = []
     for item in items:

@@ -7,8 +7,6 @@ continues where they were. Test screens are sent with content protection.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -19,7 +17,6 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -54,15 +51,6 @@ STUDENT = frozenset({Role.student})
 
 
 # ------------------------------------------------------------------------------ settings
-
-
-@asynccontextmanager
-async def reading(db: Database) -> AsyncIterator[AsyncSession]:
-    """A read unit whose loaded objects stay readable after it ends (the read unit rolls
-    back, which would expire them): screens are drawn after the unit, never inside it."""
-    async with db.read() as session:
-        yield session
-        session.expunge_all()
 
 
 # ------------------------------------------------------------------------------- wording
@@ -151,7 +139,7 @@ async def render_list(
     db: Database, viewer: Viewer, now: datetime, tz: ZoneInfo
 ) -> tuple[str, InlineKeyboardMarkup]:
     assert viewer.student_id is not None
-    async with reading(db) as session:
+    async with db.read() as session:
         items = await svc.assigned_tests(session, viewer.student_id, now)
     if not items:
         text = _("<b>Testing</b>\n\nNo tests are assigned to you.")
@@ -219,7 +207,7 @@ async def show_test(
     event: CallbackQuery, db: Database, viewer: Viewer, test_id: int, now: datetime, tz: ZoneInfo
 ) -> None:
     assert viewer.student_id is not None
-    async with reading(db) as session:
+    async with db.read() as session:
         item = await svc.assigned_test(session, viewer.student_id, test_id, now)
         finished = await svc.latest_finished_attempt(session, viewer.student_id, test_id)
     text = "\n".join(_test_lines(item, now, tz))
@@ -249,7 +237,7 @@ def default_rules() -> str:
 
 
 async def rules_body(db: Database) -> str:
-    async with reading(db) as session:
+    async with db.read() as session:
         custom = await svc.rules_text(session, _locale())
     return esc(custom) if custom else default_rules()
 
@@ -397,7 +385,7 @@ async def _draw_question(
     new_message: bool = False,
 ) -> None:
     assert viewer.student_id is not None
-    async with reading(db) as session:
+    async with db.read() as session:
         attempt = await session.get(Attempt, attempt_id)
         if (
             attempt is not None
@@ -446,7 +434,7 @@ async def _show_result(
     now: datetime | None = None,
 ) -> None:
     assert viewer.student_id is not None
-    async with reading(db) as session:
+    async with db.read() as session:
         view = await svc.result_view(session, viewer.student_id, attempt_id)
     text, keyboard = result_text(view, viewer, settings.tz, note), result_keyboard()
     # §7: a result the student may still contest asks "Do you want to file an appeal?"
@@ -476,7 +464,7 @@ async def on_screen(
             await show_test(callback, db, viewer, ident, now, tz)
             await callback.answer()
         elif action == "rules":
-            async with reading(db) as session:
+            async with db.read() as session:
                 await svc.assigned_test(session, viewer.student_id, ident, now)
             await callback.answer()
             text = _("<b>Rules of verification and testing</b>") + "\n\n" + await rules_body(db)
@@ -485,7 +473,7 @@ async def on_screen(
             )
             await show(callback, text, InlineKeyboardMarkup(inline_keyboard=[[back]]))
         elif action == "start":
-            async with reading(db) as session:
+            async with db.read() as session:
                 item = await svc.assigned_test(session, viewer.student_id, ident, now)
             await callback.answer()
             test = item.test
@@ -540,7 +528,7 @@ async def on_screen(
             await _draw_question(callback, db, viewer, ident, pos, now, settings)
             await callback.answer()
         elif action == "grid":
-            async with reading(db) as session:
+            async with db.read() as session:
                 screen = await svc.question_screen(session, viewer.student_id, ident, 1)
             await callback.answer()
             text = _("<b>All questions</b>\nAnswered {k} of {n}. ⏳ Time left: {left}").format(
@@ -553,7 +541,7 @@ async def on_screen(
                 protect=True,
             )
         elif action == "fin":
-            async with reading(db) as session:
+            async with db.read() as session:
                 missing = await svc.unanswered_positions(session, viewer.student_id, ident)
             await callback.answer()
             if missing:

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from bot.clock import Clock
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.filters import SignedIn
-from bot.handlers.testing import control_name, default_rules, error_text, reading
+from bot.handlers.testing import control_name, default_rules, error_text
 from bot.i18n import LANGUAGE_NAMES, fmt_datetime, fmt_number
 from bot.keyboards.common import NavCb, back_button
 from bot.keyboards.testing import StaffCb, short
@@ -195,7 +195,7 @@ async def cmd_tests(message: Message, state: FSMContext) -> None:
 async def _disciplines_screen(
     db: Database, viewer: Viewer, locale: str, action: str, page: int, title: str
 ) -> tuple[str, InlineKeyboardMarkup]:
-    async with reading(db) as session:
+    async with db.read() as session:
         disciplines = await svc.disciplines_for(session, viewer.role, viewer.teacher_id)
     if not disciplines:
         return _("You have no disciplines to work with."), _kb([_back()])
@@ -214,7 +214,7 @@ async def _disciplines_screen(
 async def _discipline_banks(
     db: Database, viewer: Viewer, discipline_id: int, locale: str
 ) -> tuple[str, InlineKeyboardMarkup]:
-    async with reading(db) as session:
+    async with db.read() as session:
         discipline = await svc.check_discipline_rights(
             session, viewer.role, viewer.teacher_id, discipline_id
         )
@@ -317,7 +317,7 @@ async def _disc(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
 
 
 async def _imp(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
-    async with reading(db) as session:
+    async with db.read() as session:
         await svc.check_discipline_rights(session, viewer.role, viewer.teacher_id, i)
     await state.set_state(ImportBank.file)
     await state.update_data(discipline_id=i)
@@ -435,7 +435,7 @@ async def _banks_pages(cb, state, db, viewer, clock, settings, locale, i, p) -> 
 
 
 async def _nd(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
-    async with reading(db) as session:
+    async with db.read() as session:
         await svc.check_discipline_rights(session, viewer.role, viewer.teacher_id, i)
         banks = await svc.banks_of(session, [i])
         counts = {b.id: await svc.bank_counts(session, b.id) for b in banks}
@@ -473,7 +473,7 @@ async def _nd(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
 
 async def _dialogue_bank(db: Database, viewer: Viewer, data: dict[str, Any]) -> QuestionBank:
     """The bank the dialogue is about, with the rights re-checked."""
-    async with reading(db) as session:
+    async with db.read() as session:
         bank = await session.get(QuestionBank, int(data.get("bank_id", 0)))
         if bank is None or bank.discipline_id != int(data.get("discipline_id", 0)):
             raise TestingError("not_found")
@@ -543,7 +543,7 @@ async def on_minutes(message: Message, state: FSMContext, db: Database, viewer: 
         await state.clear()
         await message.answer(staff_error_text(exc))
         return
-    async with reading(db) as session:
+    async with db.read() as session:
         counts = await svc.bank_counts(session, bank.id)
     await state.update_data(minutes=int(raw))
     await state.set_state(NewTest.counts)
@@ -578,7 +578,7 @@ async def on_counts(message: Message, state: FSMContext, db: Database, viewer: V
         await state.clear()
         await message.answer(staff_error_text(exc))
         return
-    async with reading(db) as session:
+    async with db.read() as session:
         counts = await svc.bank_counts(session, bank.id)
     for difficulty, wanted in zip(
         (Difficulty.easy, Difficulty.medium, Difficulty.hard), (e, m, h), strict=True
@@ -730,7 +730,7 @@ async def _assign_screen(
     db: Database, data: dict[str, Any], page: int
 ) -> tuple[str, InlineKeyboardMarkup]:
     chosen = set(data.get("groups", []))
-    async with reading(db) as session:
+    async with db.read() as session:
         groups = list(await session.scalars(select(Group).order_by(Group.code)))
         numbers = list(
             await session.scalars(
@@ -775,7 +775,7 @@ async def _nopt(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
 
 async def _gt(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
     data = await _dialogue_data(state, *_READY)
-    async with reading(db) as session:
+    async with db.read() as session:
         if await session.get(Group, i) is None:
             raise TestingError("not_found")
     groups = set(data.get("groups", []))
@@ -804,7 +804,7 @@ async def on_students(message: Message, state: FSMContext, db: Database) -> None
     if not numbers or len(numbers) > MAX_STUDENT_NUMBERS:
         await message.answer(_("Send from 1 to 200 record-book numbers:"))
         return
-    async with reading(db) as session:
+    async with db.read() as session:
         found = dict(
             (
                 await session.execute(
@@ -901,7 +901,7 @@ def assigned_params(test: OnlineTest, settings: Settings) -> dict[str, Any]:
 
 async def _tests(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
     await state.clear()
-    async with reading(db) as session:
+    async with db.read() as session:
         ids = await svc.manageable_discipline_ids(session, viewer.role, viewer.teacher_id)
         tests = await svc.tests_overview(session, ids, limit=200)
     await cb.answer()
@@ -925,7 +925,7 @@ async def _tests(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
 
 
 async def _owned_test(db: Database, viewer: Viewer, test_id: int) -> OnlineTest:
-    async with reading(db) as session:
+    async with db.read() as session:
         test = await session.get(OnlineTest, test_id)
         if test is None:
             raise TestingError("not_found")
@@ -938,7 +938,7 @@ async def _owned_test(db: Database, viewer: Viewer, test_id: int) -> OnlineTest:
 
 async def _test(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
     test = await _owned_test(db, viewer, i)
-    async with reading(db) as session:
+    async with db.read() as session:
         rows = await svc.results_of_test(session, i)
     tz = settings.tz
     finished = [a for _s, _u, a in rows if a is not None and a.status == AttemptStatus.finished]
@@ -983,7 +983,7 @@ async def _test(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
 
 async def _tres(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
     test = await _owned_test(db, viewer, i)
-    async with reading(db) as session:
+    async with db.read() as session:
         rows = await svc.results_of_test(session, i)
     per_page = 30
     pages = max((len(rows) + per_page - 1) // per_page, 1)
@@ -1020,7 +1020,7 @@ async def _tres(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
 
 async def _rules(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
     await state.clear()
-    async with reading(db) as session:
+    async with db.read() as session:
         custom = {code: await svc.rules_text(session, code) for code in SUPPORTED_LOCALES}
     lines = [_("<b>Rules of testing</b>"), ""]
     for code in SUPPORTED_LOCALES:
