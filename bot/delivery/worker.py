@@ -48,7 +48,18 @@ from db.session import Database
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DeliveryWorker", "TokenBucket", "in_quiet_hours", "new_owner_id", "quiet_end_after"]
+# Sends in flight at once: also the most a crash can repeat (each send's answer is recorded
+# before its slot takes the next row).
+CONCURRENCY = 8
+
+__all__ = [
+    "CONCURRENCY",
+    "DeliveryWorker",
+    "TokenBucket",
+    "in_quiet_hours",
+    "new_owner_id",
+    "quiet_end_after",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +127,7 @@ class DeliveryWorker:
         per_chat_interval: float = 1.0,
         max_attempts: int = 5,
         batch_size: int = 100,
-        concurrency: int = 8,
+        concurrency: int = CONCURRENCY,
         owner: str | None = None,
         may_send: Callable[[], bool] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
