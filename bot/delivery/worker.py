@@ -101,17 +101,21 @@ class TokenBucket:
 
     async def acquire(self) -> None:
         async with self._lock:
-            now = self.monotonic()
+            self._refill()
+            if self.tokens < 1:
+                await self.sleep((1 - self.tokens) / self.rate)
+                # Credit the time actually slept: a sleep that overshoots (a busy event loop,
+                # timer granularity) must not cost rate, message after message.
+                self._refill()
+            # No re-check loop (float rounding of large clock values could make it endless): a
+            # token a hair short is paid back by the next caller's wait.
+            self.tokens -= 1
+
+    def _refill(self) -> None:
+        now = self.monotonic()
+        if now > self.updated:
             self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
             self.updated = now
-            if self.tokens >= 1:
-                self.tokens -= 1
-                return
-            # Wait exactly for the missing fraction, then spend the token we waited for; no
-            # re-check loop, which float rounding of large clock values could make endless.
-            await self.sleep((1 - self.tokens) / self.rate)
-            self.tokens = 0.0
-            self.updated = max(self.updated, self.monotonic())
 
 
 class DeliveryWorker:
