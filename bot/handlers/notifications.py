@@ -50,8 +50,9 @@ def _screen(prefs: svc.Preferences, viewer: Viewer) -> tuple[str, InlineKeyboard
     if prefs.quiet_enabled:
         lines.append(
             _(
-                "🌙 Quiet hours: {start}–{end}. Notices wait until they end; "
-                "test deadlines do not."
+                "🌙 Quiet hours: {start}–{end}. Notices wait until they end; urgent ones do "
+                "not (test and appeal deadlines, decisions, a request waiting on you, your "
+                "account)."
             ).format(start=hour_label(prefs.quiet_start), end=hour_label(prefs.quiet_end))
         )
     else:
