@@ -121,7 +121,7 @@ class HttpBotApi:
             result = await self.session.make_request(
                 self._bot(request.match_info["token"]), method
             )
-            if is_send:
+            if is_send and str(params.get("chat_id", "")).lstrip("-").isdigit():
                 self.delivered[int(params["chat_id"])] += 1
                 async with self.changed:
                     self.changed.notify_all()
