@@ -10,6 +10,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_applicati
 from aiohttp import web
 
 from bot.config import Settings
+from bot.health import Health
 from db.session import Database
 
 log = logging.getLogger(__name__)
@@ -20,17 +21,17 @@ def webhook_path(settings: Settings) -> str:
     return urlsplit(settings.webhook_url).path or "/"
 
 
-def build_app(dp: Dispatcher, bot: Bot, settings: Settings, db: Database) -> web.Application:
-    """The updates endpoint (the secret token is checked on every request) and /healthz."""
+def build_app(
+    dp: Dispatcher, bot: Bot, settings: Settings, db: Database, health: Health | None = None
+) -> web.Application:
+    """The updates endpoint (the secret token is checked on every request) and /healthz
+    (bot/health.py: database, updates, scheduler lease)."""
     app = web.Application(client_max_size=2 * 1024 * 1024)
+    checks = health or Health(db, "webhook")
 
     async def healthz(_request: web.Request) -> web.Response:
-        try:
-            await db.ping()
-        except Exception as exc:
-            log.warning("health check: database unreachable: %s", type(exc).__name__)
-            return web.json_response({"status": "unavailable", "database": "down"}, status=503)
-        return web.json_response({"status": "ok", "database": "up"})
+        status, body = await checks.report()
+        return web.json_response(body, status=status)
 
     app.router.add_get("/healthz", healthz)
     SimpleRequestHandler(
@@ -40,7 +41,9 @@ def build_app(dp: Dispatcher, bot: Bot, settings: Settings, db: Database) -> web
     return app
 
 
-async def serve(dp: Dispatcher, bot: Bot, settings: Settings, db: Database) -> None:
+async def serve(
+    dp: Dispatcher, bot: Bot, settings: Settings, db: Database, health: Health | None = None
+) -> None:
     """Register the webhook with Telegram and serve until cancelled (SIGINT/SIGTERM)."""
     import asyncio
     import signal
@@ -51,7 +54,7 @@ async def serve(dp: Dispatcher, bot: Bot, settings: Settings, db: Database) -> N
         allowed_updates=dp.resolve_used_update_types(),
         drop_pending_updates=False,
     )
-    app = build_app(dp, bot, settings, db)
+    app = build_app(dp, bot, settings, db, health)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
