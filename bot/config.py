@@ -96,7 +96,8 @@ def check_database_url(url: str) -> str:
         return url
     if scheme in ("postgresql", "postgres") or scheme.startswith(("postgresql+", "postgres+")):
         raise ConfigError(
-            f"DATABASE_URL must use the asyncpg driver: write postgresql+asyncpg://{_mask(rest)}"
+            "DATABASE_URL must use the asyncpg driver: write postgresql+asyncpg://"
+            + _mask(url).partition("://")[2]
         )
     if scheme == "sqlite" or scheme.startswith("sqlite+"):
         raise ConfigError(
