@@ -237,6 +237,15 @@ class MetricsServer:
             self._runner = None
 
 
+def listen_to(scheduler: SchedulerService, metrics: BotMetrics) -> None:
+    """Count the scheduler's job runs (registered before it starts)."""
+    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
+
+    scheduler.listeners.append(
+        (metrics.on_job_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+    )
+
+
 def wire(
     dp: Dispatcher,
     bot: Bot,
@@ -246,8 +255,6 @@ def wire(
     clock: Clock | None = None,
 ) -> tuple[BotMetrics, Health]:
     """Hook the metrics into the dispatcher, the Bot API session and the scheduler."""
-    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
-
     metrics = BotMetrics(db, scheduler, clock)
     health = Health(db, mode, clock)
     # The update-log middleware finds it by name in the workflow data.
@@ -255,9 +262,7 @@ def wire(
     if mode == "polling":
         bot.session.middleware(PollWatch(health))
     if scheduler is not None:
-        scheduler.listeners.append(
-            (metrics.on_job_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
-        )
+        listen_to(scheduler, metrics)
     return metrics, health
 
 
@@ -273,5 +278,17 @@ async def install(
     mode = "webhook" if settings.webhook_url else "polling"
     metrics, health = wire(dp, bot, db, mode, scheduler)
     server = MetricsServer(metrics, health)
+    await server.start(settings.metrics_host, settings.metrics_port)
+    return server
+
+
+async def install_for_scheduler(
+    db: Database, settings: Settings, scheduler: SchedulerService
+) -> MetricsServer:
+    """`python -m scheduler` with METRICS_PORT: job runs, the outbox, the lease; no updates."""
+    assert settings.metrics_port is not None
+    metrics = BotMetrics(db, scheduler)
+    listen_to(scheduler, metrics)
+    server = MetricsServer(metrics, Health(db, "scheduler"))
     await server.start(settings.metrics_host, settings.metrics_port)
     return server

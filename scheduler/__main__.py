@@ -38,9 +38,16 @@ async def run() -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        metrics = None
+        if settings.metrics_port is not None:
+            from bot.metrics import install_for_scheduler
+
+            metrics = await install_for_scheduler(db, settings, service)
         await service.start()
         await stop.wait()
         await service.stop()
+        if metrics is not None:
+            await metrics.stop()
         return 0
     finally:
         await bot.session.close()
