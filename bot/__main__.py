@@ -38,7 +38,11 @@ def setup_logging() -> None:
 
 async def sign_in(settings: Settings) -> None:
     """Ask Telegram who we are before touching the database: a wrong token creates nothing."""
-    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+    from aiogram.exceptions import (
+        TelegramAPIError,
+        TelegramNetworkError,
+        TelegramUnauthorizedError,
+    )
 
     from bot.factory import create_bot
 
@@ -53,6 +57,11 @@ async def sign_in(settings: Settings) -> None:
         raise StartupError(
             f"cannot reach the Bot API server ({exc.message}): check the network"
             + (" and BOT_API_URL" if settings.bot_api_url else "")
+        ) from None
+    except TelegramAPIError as exc:
+        raise StartupError(
+            f"the Bot API server refused getMe ({exc.message})"
+            + (": check BOT_API_URL" if settings.bot_api_url else "")
         ) from None
     finally:
         await bot.session.close()
@@ -121,6 +130,7 @@ async def run(settings: Settings) -> int:
 async def migrate(db: Database) -> None:
     """Apply migrations; a database newer than this code is a one-line error."""
     from alembic.util.exc import CommandError
+    from sqlalchemy.exc import DBAPIError
 
     from db.migrate import upgrade
 
@@ -130,6 +140,12 @@ async def migrate(db: Database) -> None:
         raise StartupError(
             f"cannot migrate the database ({exc}): it was made by a newer version of the bot; "
             "run that version, or restore a backup made by this one"
+        ) from None
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise StartupError(
+            f"cannot migrate the database ({reason}): the user in DATABASE_URL must be allowed "
+            "to create tables (or the SQLite file to be written)"
         ) from None
 
 

@@ -32,6 +32,7 @@ from sqlalchemy import func, select
 
 from bot.clock import Clock
 from bot.health import Health, PollWatch
+from bot.preflight import StartupError
 from db.models.delivery import Delivery, DeliveryStatus, SchedulerLease
 from db.models.testing import Attempt, AttemptStatus
 
@@ -228,7 +229,14 @@ class MetricsServer:
     async def start(self, host: str, port: int) -> None:
         self._runner = web.AppRunner(build_metrics_app(self.metrics, self.health), access_log=None)
         await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
+        try:
+            await web.TCPSite(self._runner, host, port).start()
+        except OSError as exc:
+            await self.stop()
+            raise StartupError(
+                f"cannot serve metrics on {host}:{port} ({exc.strerror}): "
+                "choose a free METRICS_PORT or stop what uses it"
+            ) from None
         log.info("metrics and /healthz on %s:%s", host, port)
 
     async def stop(self) -> None:

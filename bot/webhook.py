@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.health import Health
+from bot.preflight import StartupError
 from db.session import Database
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,14 @@ async def serve(
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise StartupError(
+            f"cannot listen on {settings.webhook_host}:{settings.webhook_port} "
+            f"({exc.strerror}): choose a free WEBHOOK_PORT or stop what uses it"
+        ) from None
     log.info("webhook server on %s:%s", settings.webhook_host, settings.webhook_port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from dataclasses import replace
 from datetime import timedelta
 
@@ -15,7 +16,8 @@ from sqlalchemy import select
 
 from bot.clock import Clock
 from bot.health import POLL_STALE_SECONDS
-from bot.metrics import build_metrics_app, wire
+from bot.metrics import MetricsServer, build_metrics_app, wire
+from bot.preflight import StartupError
 from bot.webhook import build_app
 from db.models import User
 from db.models.delivery import Delivery, DeliveryStatus
@@ -181,3 +183,17 @@ async def test_webhook_health_shares_the_checks(app: App) -> None:
         answer = await c.get("/healthz")
         assert answer.status == 200
         assert (await answer.json())["database"] == "up"
+
+
+async def test_a_busy_metrics_port_is_one_line(app: App) -> None:
+    metrics, health = wire(app.dp, app.bot, app.db, "polling")
+    first = MetricsServer(metrics, health)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    await first.start("127.0.0.1", port)
+    try:
+        with pytest.raises(StartupError, match=f"cannot serve metrics on 127.0.0.1:{port}"):
+            await MetricsServer(metrics, health).start("127.0.0.1", port)
+    finally:
+        await first.stop()
