@@ -103,9 +103,10 @@ def test_a_mistyped_database_url_says_what_to_write(tmp_path: Path, url: str, ad
     _no_files(tmp_path)
 
 
-def test_postgres_not_running(tmp_path: Path) -> None:
+@pytest.mark.parametrize("module", ["bot", "scheduler"])
+def test_postgres_not_running(tmp_path: Path, module: str) -> None:
     url = "postgresql+asyncpg://postgres@127.0.0.1:1/ais"
-    line = _one_line(_run(tmp_path, BOT_TOKEN=TOKEN, DATABASE_URL=url), 3)
+    line = _one_line(_run(tmp_path, "-m", module, BOT_TOKEN=TOKEN, DATABASE_URL=url), 3)
     assert "cannot connect to PostgreSQL at 127.0.0.1:1" in line and "running" in line
 
 
