@@ -12,7 +12,7 @@ from aiogram.methods import GetUpdates
 from aiohttp.test_utils import TestClient, TestServer
 from apscheduler.events import EVENT_JOB_EXECUTED
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 
 from bot.clock import Clock
 from bot.health import POLL_STALE_SECONDS
@@ -21,6 +21,7 @@ from bot.preflight import StartupError
 from bot.webhook import build_app
 from db.models import User
 from db.models.delivery import Delivery, DeliveryStatus
+from db.models.testing import Attempt
 from scheduler import lease
 from scheduler.context import JobContext
 from scheduler.registry import JobSpec
@@ -61,6 +62,10 @@ async def test_updates_and_handler_times_move(app: App) -> None:
         await client.send("/start")
         await client.click("English")
         after = await _scrape(http)
+        async with app.db.read() as session:
+            await session.execute(text("SELECT 1"))
+            held = await _scrape(http)
+    assert _value(held, "ais_db_pool_connections_in_use") >= 1
     assert _value(after, "ais_updates_total", type="message", outcome="handled") == (
         _value(before, "ais_updates_total", type="message", outcome="handled") + 1
     )
@@ -115,7 +120,11 @@ async def test_outbox_attempts_and_lease_are_read_at_scrape_time(demo_app: App) 
         await metrics.refresh(force=True)
         samples = await _scrape(http)
         assert _value(samples, "ais_scheduler_lease_held") == 1
-        assert _value(samples, "ais_test_attempts_active") >= 0
+        async with demo_app.db.read() as session:
+            open_attempts = await session.scalar(
+                select(func.count()).select_from(Attempt).where(Attempt.status == "open")
+            )
+        assert _value(samples, "ais_test_attempts_active") == open_attempts
         health_answer = await http.get("/healthz")
         body = await health_answer.json()
         assert health_answer.status == 200
