@@ -13,7 +13,7 @@ import os
 import sqlite3
 import tempfile
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 CONNECT_TIMEOUT = 10.0
 
@@ -91,8 +91,10 @@ async def check_postgres(database_url: str) -> None:
     import asyncpg
 
     parts = urlsplit(database_url)
-    host = parts.hostname or "127.0.0.1"
-    port = parts.port or 5432
+    query = parse_qs(parts.query)
+    # ?host=/run/postgresql: a Unix socket folder, as SQLAlchemy's asyncpg dialect accepts.
+    host = query.get("host", [parts.hostname or "127.0.0.1"])[0]
+    port = int(query.get("port", [parts.port or 5432])[0])
     user = unquote(parts.username) if parts.username else None
     name = unquote(parts.path.lstrip("/"))
     where = f"PostgreSQL at {host}:{port}"
