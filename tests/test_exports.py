@@ -487,3 +487,40 @@ async def test_requests_queue_and_role_checks(demo_app: App) -> None:
     teacher = await demo_app.signed_in(*TEACHER)
     await teacher.click_data(ExportCb(a="qx").pack())
     assert "Only the service centre staff" in teacher.last_answer().text
+
+
+async def test_headers_in_the_readers_language_and_foreign_classes_refused(demo_app: App) -> None:
+    discipline, group, _period = await _teacher_unit(demo_app)
+    client = await demo_app.signed_in(*TEACHER, language="Русский")
+    await client.click_data(ExportCb(a="jx", x=discipline.id, y=group.id).pack())
+    rows = sheet_rows(last_document(client).document_bytes, "Журнал")
+    assert rows[header_index(rows, "№")][:3] == ("№", "ID студента", "Студент")
+    await client.click_data(ExportCb(a="ar", x=discipline.id, y=group.id).pack())
+    assert client.buttons()[:3] == ["Эта неделя", "Этот месяц", "Этот период"]
+    await client.click("Ввести даты")
+    await client.send("31.02.2026–01.03.2026")
+    assert "Одной из этих дат не существует" in client.last_message().text
+
+    # A class the teacher does not teach: nothing is sent, whatever the button says.
+    async with demo_app.db.read() as session:
+        teacher = await session.scalar(select(Teacher).join(User).where(User.login == TEACHER[0]))
+        foreign = await session.scalar(
+            select(TimetableSlot).where(
+                (TimetableSlot.teacher_id != teacher.id) | TimetableSlot.teacher_id.is_(None)
+            )
+        )
+        mine = await session.scalar(
+            select(TimetableSlot.id).where(
+                TimetableSlot.teacher_id == teacher.id,
+                TimetableSlot.discipline_id == foreign.discipline_id,
+                TimetableSlot.group_id == foreign.group_id,
+            )
+        )
+    assert mine is None
+    documents = len([m for m in client.messages() if m.media_type])
+    for action in ("jx", "ar", "ax", "at", "gc"):
+        await client.click_data(
+            ExportCb(a=action, x=foreign.discipline_id, y=foreign.group_id).pack()
+        )
+        assert client.last_answer().text == "Недоступно." or client.last_answer().show_alert
+    assert len([m for m in client.messages() if m.media_type]) == documents

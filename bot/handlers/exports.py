@@ -345,9 +345,7 @@ async def on_attendance_type(
     )
 
 
-async def _send_attendance(
-    bot: Bot,
-    chat_id: int,
+async def _attendance_export(
     viewer: Viewer,
     db: Database,
     settings: Settings,
@@ -356,12 +354,13 @@ async def _send_attendance(
     group_id: int,
     preset: str | None,
     typed: tuple[date, date] | None,
-) -> bool:
+) -> tuple[Sheet, str, str] | None:
+    """The sheet, file name and caption of an attendance export; None if not the viewer's."""
     today = _today(clock, settings)
     async with db.read() as session:
         unit = await _class_unit(session, viewer, today, discipline_id, group_id)
         if unit is None:
-            return False
+            return None
         period, discipline, group = unit
         start, end = typed if typed is not None else preset_range(preset or "", today, period)
         sheet_data = await data.group_attendance(
@@ -372,20 +371,17 @@ async def _send_attendance(
             end=end,
             teacher_id=None if viewer.is_staff else viewer.teacher_id,
         )
-    sheet = attendance_sheet(sheet_data, discipline, group, start, end)
-    await send_workbook(
-        bot,
-        chat_id,
-        [sheet],
+    locale = _locale()
+    return (
+        attendance_sheet(sheet_data, discipline, group, start, end),
         file_name("attendance", group.code, discipline.code, f"{start:%Y%m%d}", f"{end:%Y%m%d}"),
         _("Attendance of group {group}: {discipline}, {start} – {end}.").format(
             group=esc(group.code),
-            discipline=esc(discipline.name(_locale())),
-            start=fmt_date(start, _locale(), "dd.MM.yyyy"),
-            end=fmt_date(end, _locale(), "dd.MM.yyyy"),
+            discipline=esc(discipline.name(locale)),
+            start=fmt_date(start, locale, "dd.MM.yyyy"),
+            end=fmt_date(end, locale, "dd.MM.yyyy"),
         ),
     )
-    return True
 
 
 def attendance_sheet(
@@ -445,10 +441,7 @@ async def on_attendance_preset(
     if not 0 <= callback_data.r < len(PRESETS):
         await _refuse(callback)
         return
-    await callback.answer(_("Preparing the spreadsheet…"))
-    sent = await _send_attendance(
-        bot,
-        callback.from_user.id,
+    export = await _attendance_export(
         viewer,
         db,
         settings,
@@ -458,8 +451,12 @@ async def on_attendance_preset(
         PRESETS[callback_data.r],
         None,
     )
-    if not sent:
-        await bot.send_message(callback.from_user.id, _("This is not available."))
+    if export is None:
+        await _refuse(callback)
+        return
+    await callback.answer(_("Preparing the spreadsheet…"))
+    sheet, name, caption = export
+    await send_workbook(bot, callback.from_user.id, [sheet], name, caption)
 
 
 async def on_attendance_text(
@@ -495,11 +492,14 @@ async def on_attendance_text(
         )
         return
     await state.clear()
-    sent = await _send_attendance(
-        bot, message.chat.id, viewer, db, settings, clock, discipline_id, group_id, None, parsed
+    export = await _attendance_export(
+        viewer, db, settings, clock, discipline_id, group_id, None, parsed
     )
-    if not sent:
+    if export is None:
         await message.answer(_("This is not available."))
+        return
+    sheet, name, caption = export
+    await send_workbook(bot, message.chat.id, [sheet], name, caption)
 
 
 async def on_attendance_not_text(message: Message) -> None:
