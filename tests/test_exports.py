@@ -524,3 +524,19 @@ async def test_headers_in_the_readers_language_and_foreign_classes_refused(demo_
         )
         assert client.last_answer().text == "Недоступно." or client.last_answer().show_alert
     assert len([m for m in client.messages() if m.media_type]) == documents
+
+
+async def test_a_missing_chart_font_is_explained(
+    demo_app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.services.fonts import FontNotFoundError
+
+    def no_font(_data: object) -> bytes:
+        raise FontNotFoundError("missing")
+
+    charts.clear_cache()
+    monkeypatch.setattr(charts, "render_distribution_chart", no_font)
+    client, *_ = await _open_unit(demo_app)
+    await client.click("📊 Averages chart")
+    assert "font is not installed" in client.last_message().text
+    assert all(m.media_type != "photo" for m in client.messages())

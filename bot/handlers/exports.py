@@ -11,6 +11,7 @@ in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
@@ -55,6 +56,7 @@ from bot.services import service_centre as sc
 from bot.services import testing as testing_svc
 from bot.services.auth import Viewer
 from bot.services.exports import Column, Sheet, file_name, workbook_bytes
+from bot.services.fonts import FontNotFoundError
 from bot.services.testing import TestingError
 from bot.ui import esc, show
 from db.models import AcademicPeriod, Discipline, Group, Role
@@ -63,6 +65,8 @@ from db.models.messaging import Message as MailMessage
 from db.models.messaging import MessageKind
 from db.models.testing import AttemptStatus
 from db.session import Database
+
+log = logging.getLogger(__name__)
 
 CLASS_ROLES = (Role.teacher, Role.staff, Role.admin)
 LARGE_EXPORT_ROWS = 200
@@ -112,6 +116,20 @@ async def send_workbook(
         await bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
     content = await asyncio.to_thread(workbook_bytes, sheets)
     await bot.send_document(chat_id, BufferedInputFile(content, filename=name), caption=caption)
+
+
+async def _picture(
+    bot: Bot, chat_id: int, chart: charts.StudentChart | charts.DistributionChart, locale: str
+) -> bytes | None:
+    """The chart's PNG, or None after telling the person the server cannot draw it."""
+    try:
+        return await charts.png(chart, locale)
+    except FontNotFoundError:
+        log.exception("chart font missing")
+        await bot.send_message(
+            chat_id, _("The chart cannot be drawn right now: its font is not installed.")
+        )
+        return None
 
 
 # ---- a teacher's class -----------------------------------------------------------------------
@@ -548,7 +566,9 @@ async def on_averages_chart(
         pass_label=_("pass mark {percent}").format(percent=cfg.pass_threshold),
         empty_text=_("No current marks yet."),
     )
-    picture = await charts.png(chart, locale)
+    picture = await _picture(bot, callback.from_user.id, chart, locale)
+    if picture is None:
+        return
     await bot.send_photo(
         callback.from_user.id,
         BufferedInputFile(
@@ -608,7 +628,9 @@ async def on_student_chart(
         ),
         empty_text=_("No marks or classes yet."),
     )
-    picture = await charts.png(chart, locale)
+    picture = await _picture(bot, callback.from_user.id, chart, locale)
+    if picture is None:
+        return
     await bot.send_photo(
         callback.from_user.id,
         BufferedInputFile(picture, filename=f"chart-{row.discipline.code}.png"),
