@@ -373,13 +373,25 @@ async def test_student_chart_in_kazakh(demo_app: App) -> None:
     client = await demo_app.signed_in(*STUDENT, language="Қазақша")
     async with demo_app.db.read() as session:
         me = await session.scalar(select(Student.id).join(User).where(User.login == STUDENT[0]))
-        enrolment = await session.scalar(
-            select(Enrolment.id).where(Enrolment.student_id == me).limit(1)
+        marked = await session.scalar(
+            select(Enrolment.id)
+            .join(CurrentMark, CurrentMark.enrolment_id == Enrolment.id)
+            .where(Enrolment.student_id == me)
+            .limit(1)
         )
-    await client.click_data(ExportCb(a="sc", x=enrolment).pack())
+        blank = await session.scalar(
+            select(Enrolment.id)
+            .where(Enrolment.student_id == me, ~Enrolment.id.in_(select(CurrentMark.enrolment_id)))
+            .limit(1)
+        )
+    await client.click_data(ExportCb(a="sc", x=marked).pack())
     photo = last_photo(client)
     assert "апталар бойынша" in photo.caption
-    assert Image.open(io.BytesIO(photo.photo_bytes)).size[0] == 1080
+    assert Image.open(io.BytesIO(photo.photo_bytes)).size == (1080, 1350)
+    # Nothing to draw yet: a short card says so instead of empty axes.
+    if blank is not None:
+        await client.click_data(ExportCb(a="sc", x=blank).pack())
+        assert Image.open(io.BytesIO(last_photo(client).photo_bytes)).size[1] < 1350
 
 
 # ---- staff screens ---------------------------------------------------------------------------

@@ -617,12 +617,13 @@ async def on_student_chart(
             current=fmt_number(row.current, locale) if row.current is not None else "—",
         ),
         weeks=weeks,
-        thresholds=charts.letter_thresholds(cfg, _("pass")),
+        thresholds=charts.letter_thresholds(cfg),
         attendance_floor=floor,
         marks_axis=_("Mark"),
         attendance_axis=_("Attendance, %"),
         weekly_label=_("Mean mark of the week"),
         running_label=_("Current average"),
+        pass_label=_("pass mark {percent}").format(percent=cfg.pass_threshold),
         floor_label=_("Absence limit: attend at least {percent}%").format(
             percent=fmt_number(Decimal(str(floor)), locale, 0)
         ),

@@ -72,6 +72,7 @@ class StudentChart:
     attendance_axis: str
     weekly_label: str
     running_label: str
+    pass_label: str
     floor_label: str
     empty_text: str
 
@@ -135,18 +136,17 @@ def student_weeks(
     return tuple(points)
 
 
-def letter_thresholds(rules: GradingRules, pass_word: str) -> tuple[Threshold, ...]:
+def letter_thresholds(rules: GradingRules) -> tuple[Threshold, ...]:
     """The pass mark and the lower bound of each whole letter (A, B, C, D) above it."""
-    found = []
-    for band in rules.passing_bands:
-        if band.min_percent == rules.pass_threshold:
-            label = f"{display_letter(band.letter)} · {pass_word} {band.min_percent}"
-            found.append(Threshold(label, band.min_percent, passing_line=True))
-        elif band.letter.rstrip("+-") == band.letter:
-            found.append(
-                Threshold(f"{display_letter(band.letter)} {band.min_percent}", band.min_percent)
-            )
-    return tuple(found)
+    return tuple(
+        Threshold(
+            f"{display_letter(band.letter)} {band.min_percent}",
+            band.min_percent,
+            passing_line=band.min_percent == rules.pass_threshold,
+        )
+        for band in rules.passing_bands
+        if band.min_percent == rules.pass_threshold or band.letter.rstrip("+-") == band.letter
+    )
 
 
 def band_counts(values: Sequence[Decimal], rules: GradingRules) -> tuple[Band, ...]:
@@ -212,16 +212,31 @@ def _style(axes: Any, family: str) -> None:
     axes.spines[["top", "right"]].set_visible(False)
 
 
+def _empty(title: str, subtitle: str, text: str) -> bytes:
+    """A short card saying there is nothing to draw yet."""
+    figure, canvas, family = _figure(540)
+    font = {"family": family}
+    figure.suptitle(title, y=0.93, fontsize=BASE_FONT + 4, fontweight="bold", **font)
+    figure.text(0.5, 0.72, subtitle, ha="center", fontsize=BASE_FONT - 2, **font)
+    figure.text(0.5, 0.4, text, ha="center", fontsize=BASE_FONT, color="#616161", **font)
+    return _png(figure, canvas)
+
+
 def render_student_chart(chart: StudentChart) -> bytes:
-    """Weekly marks against the letter thresholds above, weekly attendance below (PNG)."""
+    """Weekly marks against the letter thresholds above, weekly attendance below (PNG).
+
+    Threshold letters sit on a right-hand axis and explanations in the legends and subplot
+    titles, so no text lies on top of the data.
+    """
+    if not chart.weeks:
+        return _empty(chart.title, chart.subtitle, chart.empty_text)
     figure, canvas, family = _figure(1350)
     font = {"family": family}
     figure.suptitle(chart.title, y=0.985, fontsize=BASE_FONT + 6, fontweight="bold", **font)
     figure.text(0.5, 0.925, chart.subtitle, ha="center", fontsize=BASE_FONT - 2, **font)
-    if not chart.weeks:
-        figure.text(0.5, 0.5, chart.empty_text, ha="center", fontsize=BASE_FONT, **font)
-        return _png(figure, canvas)
-    grid = figure.add_gridspec(2, 1, height_ratios=(3, 2), hspace=0.45, top=0.88, bottom=0.14)
+    grid = figure.add_gridspec(
+        2, 1, height_ratios=(3, 2), hspace=0.5, top=0.83, bottom=0.11, left=0.11, right=0.87
+    )
     marks = figure.add_subplot(grid[0])
     presence = figure.add_subplot(grid[1], sharex=marks)
     xs = list(range(len(chart.weeks)))
@@ -230,7 +245,7 @@ def render_student_chart(chart: StudentChart) -> bytes:
         [x for x, m in zip(xs, means, strict=True) if m is not None],
         [m for m in means if m is not None],
         color=BAR_COLOUR,
-        alpha=0.8,
+        alpha=0.75,
         label=chart.weekly_label,
     )
     running = [(x, w.running_average) for x, w in zip(xs, chart.weeks, strict=True)]
@@ -251,20 +266,27 @@ def render_student_chart(chart: StudentChart) -> bytes:
             color=FAIL_COLOUR if threshold.passing_line else GRID_COLOUR,
             linewidth=3 if threshold.passing_line else 1.5,
             linestyle="-" if threshold.passing_line else "--",
-        )
-        marks.text(
-            len(xs) - 0.5,
-            threshold.percent + 1,
-            threshold.label,
-            ha="right",
-            va="bottom",
-            fontsize=BASE_FONT - 6,
-            color=FAIL_COLOUR if threshold.passing_line else "#424242",
-            **font,
+            label=chart.pass_label if threshold.passing_line else None,
         )
     marks.set_ylim(0, 105)
+    letters = marks.twinx()
+    letters.set_ylim(marks.get_ylim())
+    letters.set_yticks([t.percent for t in chart.thresholds], [t.label for t in chart.thresholds])
+    for label, threshold in zip(letters.get_yticklabels(), chart.thresholds, strict=True):
+        label.set_fontfamily(family)
+        label.set_fontsize(BASE_FONT - 6)
+        if threshold.passing_line:
+            label.set_color(FAIL_COLOUR)
+            label.set_fontweight("bold")
+    letters.spines[["top"]].set_visible(False)
     marks.set_ylabel(chart.marks_axis, fontsize=BASE_FONT - 2, **font)
-    marks.legend(loc="lower left", prop={"family": family, "size": BASE_FONT - 6})
+    marks.legend(
+        loc="lower left",
+        bbox_to_anchor=(0, 1.02),
+        ncol=2,
+        frameon=False,
+        prop={"family": family, "size": BASE_FONT - 6},
+    )
     shares = [100 * w.attended / w.held if w.held else None for w in chart.weeks]
     presence.bar(
         [x for x, s in zip(xs, shares, strict=True) if s is not None],
@@ -277,19 +299,12 @@ def render_student_chart(chart: StudentChart) -> bytes:
         alpha=0.85,
     )
     presence.axhline(chart.attendance_floor, color=FAIL_COLOUR, linewidth=3)
-    presence.text(
-        len(xs) - 0.5,
-        chart.attendance_floor + 2,
-        chart.floor_label,
-        ha="right",
-        va="bottom",
-        fontsize=BASE_FONT - 6,
-        color=FAIL_COLOUR,
-        **font,
+    presence.set_title(
+        chart.floor_label, loc="left", fontsize=BASE_FONT - 6, color=FAIL_COLOUR, **font
     )
-    presence.set_ylim(0, 110)
+    presence.set_ylim(0, 105)
     presence.set_ylabel(chart.attendance_axis, fontsize=BASE_FONT - 2, **font)
-    step = max(1, len(xs) // 8)
+    step = max(1, -(-len(xs) // 10))
     presence.set_xticks(xs[::step], [w.label for w in chart.weeks][::step], rotation=35)
     marks.tick_params(labelbottom=False)
     _style(marks, family)
@@ -299,13 +314,12 @@ def render_student_chart(chart: StudentChart) -> bytes:
 
 def render_distribution_chart(chart: DistributionChart) -> bytes:
     """How many students' current averages fall in each letter band (PNG)."""
+    if not any(band.count for band in chart.bands):
+        return _empty(chart.title, chart.subtitle, chart.empty_text)
     figure, canvas, family = _figure(900)
     font = {"family": family}
     figure.suptitle(chart.title, fontsize=BASE_FONT + 4, fontweight="bold", **font)
     figure.text(0.5, 0.89, chart.subtitle, ha="center", fontsize=BASE_FONT - 2, **font)
-    if not any(band.count for band in chart.bands):
-        figure.text(0.5, 0.5, chart.empty_text, ha="center", fontsize=BASE_FONT, **font)
-        return _png(figure, canvas)
     axes = figure.add_axes((0.1, 0.14, 0.86, 0.68))
     xs = list(range(len(chart.bands)))
     counts = [band.count for band in chart.bands]
