@@ -552,3 +552,42 @@ async def test_a_missing_chart_font_is_explained(
     await client.click("📊 Averages chart")
     assert "font is not installed" in client.last_message().text
     assert all(m.media_type != "photo" for m in client.messages())
+
+
+async def test_at_most_two_charts_are_drawn_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+    import threading
+
+    charts.clear_cache()
+    loop = asyncio.get_running_loop()
+    two_started = asyncio.Event()
+    release = threading.Event()
+    lock = threading.Lock()
+    running = {"now": 0, "most": 0, "started": 0}
+
+    def slow_draw(chart: charts.DistributionChart) -> bytes:
+        with lock:
+            running["now"] += 1
+            running["started"] += 1
+            running["most"] = max(running["most"], running["now"])
+            if running["started"] == charts.MAX_PARALLEL:
+                loop.call_soon_threadsafe(two_started.set)
+        release.wait(timeout=30)
+        with lock:
+            running["now"] -= 1
+        return chart.title.encode()
+
+    monkeypatch.setattr(charts, "render_distribution_chart", slow_draw)
+
+    def chart(n: int) -> charts.DistributionChart:
+        return charts.DistributionChart(f"chart {n}", "", (), "", "", "", "")
+
+    tasks = [asyncio.create_task(charts.png(chart(n), "en")) for n in range(5)]
+    await two_started.wait()
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert running["started"] == charts.MAX_PARALLEL
+    release.set()
+    pictures = await asyncio.gather(*tasks)
+    assert pictures == [f"chart {n}".encode() for n in range(5)]
+    assert running["most"] == charts.MAX_PARALLEL
