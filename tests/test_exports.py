@@ -93,7 +93,8 @@ def test_file_names_are_plain() -> None:
         file_name("journal", "IS-25-1", "DBS2201", "2026-autumn")
         == "journal-IS-25-1-DBS2201-2026-autumn.xlsx"
     )
-    assert file_name("x", "../../etc/passwd", "Әлия", ext="png") == "x-etc-passwd.png"
+    assert file_name("x", "../../etc/passwd", ext="png") == "x-etc-passwd.png"
+    assert file_name("journal", "ИС-25-1", "ҚАЗ 1101") == "journal-ИС-25-1-ҚАЗ-1101.xlsx"
     assert file_name("", "///") == "export.xlsx"
 
 

@@ -23,7 +23,7 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MIN_WIDTH = 6
 MAX_WIDTH = 60
 _SHEET_TITLE_BAD = re.compile(r"[\[\]:*?/\\]")
-_FILE_NAME_BAD = re.compile(r"[^0-9A-Za-z._-]+")
+_FILE_NAME_BAD = re.compile(r"[^\w.-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +55,11 @@ def sheet_title(text: str) -> str:
 
 
 def file_name(*parts: object, ext: str = "xlsx") -> str:
-    """``journal-IS-25-1-DBS2201-2026-autumn.xlsx``: ASCII parts joined by hyphens.
+    """``journal-IS-25-1-DBS2201-2026-autumn.xlsx``: the parts joined by hyphens.
 
-    Parts are codes (group, discipline, dates); anything a file system or a chat client might
-    mangle becomes a hyphen, and an empty result falls back to ``export``.
+    Parts are codes (group, discipline, dates). Letters of any script and digits stay (a group
+    may be coded in Cyrillic); anything else, path separators included, becomes a hyphen, and an
+    empty result falls back to ``export``.
     """
     words = []
     for part in parts:
