@@ -107,6 +107,10 @@ _ENGLISH_DATE_PATTERNS = {
     "medium": "d MMM y",
     "long": "d MMMM y",
     "full": "EEEE, d MMMM y",
+    # Numeric patterns that read well in kk/ru (01.09.2026) get the month as a word in English.
+    "dd.MM.yyyy": "d MMM y",
+    "dd.MM.yy": "d MMM y",
+    "dd.MM": "d MMM",
 }
 # For documents laid out with strftime (PDF certificates): ISO in English.
 DOCUMENT_DATE_FORMATS = {"en": "%Y-%m-%d"}
@@ -126,7 +130,7 @@ def fmt_time(value: datetime, locale: str, tz: ZoneInfo) -> str:
 
 def fmt_datetime(value: datetime, locale: str, tz: ZoneInfo, fmt: str = "medium") -> str:
     local = value.astimezone(tz)
-    if fmt == "short" or (locale.startswith("en") and fmt in _ENGLISH_DATE_PATTERNS):
+    if fmt == "short" or (locale.startswith("en") and fmt in ("medium", "long", "full")):
         return f"{fmt_date(local.date(), locale, fmt)} {fmt_time(local, locale, tz)}"
     return _babel_format_datetime(local, format=fmt, tzinfo=tz, locale=Locale.parse(locale))
 

@@ -24,6 +24,8 @@ TZ = ZoneInfo("Asia/Almaty")
         ("long", "1 December 2026"),
         ("full", "Tuesday, 1 December 2026"),
         ("d MMMM", "1 December"),
+        ("dd.MM.yyyy", "1 Dec 2026"),
+        ("dd.MM", "1 Dec"),
     ],
 )
 def test_english_dates_are_day_first(width: str, expected: str) -> None:
@@ -31,7 +33,7 @@ def test_english_dates_are_day_first(width: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize("locale", ["kk", "ru"])
-@pytest.mark.parametrize("width", ["short", "medium", "long", "full"])
+@pytest.mark.parametrize("width", ["short", "medium", "long", "full", "dd.MM.yyyy", "dd.MM"])
 def test_kazakh_and_russian_dates_are_unchanged(locale: str, width: str) -> None:
     assert fmt_date(DAY, locale, width) == format_date(DAY, width, locale=locale)
 
