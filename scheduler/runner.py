@@ -45,6 +45,8 @@ class SchedulerService:
         self._stop = asyncio.Event()
         self._worker_task: asyncio.Task[None] | None = None
         self._sending_until = 0.0
+        # (callback, event mask) pairs handed to APScheduler at start: metrics listen here.
+        self.listeners: list[tuple[Callable[[object], None], int]] = []
         # The worker's claims carry the lease holder id: a new holder releases them at once.
         self.worker = DeliveryWorker(
             ctx.bot,
@@ -79,19 +81,24 @@ class SchedulerService:
             self._worker_task = None
             self._stop = asyncio.Event()
 
-    async def _run(self, spec: JobSpec) -> None:
+    async def _run(self, spec: JobSpec) -> str | None:
+        """Run one job if this process leads; "ok"/"failed" reach the event listeners."""
         if not self.is_leader:
-            return
+            return None
         try:
             await resolve(spec.ref)(self.ctx)
         except Exception:
             log.exception("job %s failed", spec.id)
+            return "failed"
+        return "ok"
 
     async def start(self) -> None:
         for spec in self.jobs:
             resolve(spec.ref)  # fail at start-up, not at the first tick, on a bad reference
         await self._renew()
         scheduler = AsyncIOScheduler(timezone="UTC")
+        for callback, mask in self.listeners:
+            scheduler.add_listener(callback, mask)
         scheduler.add_job(
             self._renew,
             "interval",
