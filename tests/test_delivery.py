@@ -395,34 +395,39 @@ async def test_the_production_loop_claims_the_next_batch_before_this_one_drains(
             now=app.clock.now(),
         )
     worker = virtual_worker(app, batch_size=10, concurrency=2)
-    unsent_at_claim: list[int] = []
-    claimed = 0
+    claims = 0
+    second_claim = asyncio.Event()
     everyone = asyncio.Event()
     claim, deliver = worker._claim, worker._deliver
 
     async def counting_claim() -> list:
-        nonlocal claimed
+        nonlocal claims
         rows = await claim()
         if rows:
-            unsent_at_claim.append(claimed - worker.stats["sent"])
-            claimed += len(rows)
+            claims += 1
+            if claims == 2:
+                second_claim.set()
         return rows
 
-    async def counting_deliver(row) -> None:
+    async def gated_deliver(row) -> None:
+        # The last rows of the first batch wait for the second claim: a loop that claimed only
+        # after a batch drained would never get there (and the test would time out).
+        if worker.stats["sent"] >= 6 and not second_claim.is_set():
+            await asyncio.wait_for(second_claim.wait(), timeout=60)
         await deliver(row)
         if worker.stats["sent"] == 40:
             everyone.set()
 
     worker._claim = counting_claim  # type: ignore[method-assign]
-    worker._deliver = counting_deliver  # type: ignore[method-assign]
+    worker._deliver = gated_deliver  # type: ignore[method-assign]
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run_forever(stop))
-    await asyncio.wait_for(everyone.wait(), timeout=60)
-    stop.set()
-    await task
-    assert len(unsent_at_claim) == 4
-    # Every batch after the first was claimed while rows of the previous one were still to go.
-    assert all(n > 0 for n in unsent_at_claim[1:]), unsent_at_claim
+    try:
+        await asyncio.wait_for(everyone.wait(), timeout=120)
+    finally:
+        stop.set()
+        await task
+    assert claims == 4
     async with app.db.read() as session:
         statuses = list(await session.scalars(select(Delivery.status)))
     assert statuses == [DeliveryStatus.sent] * 40
