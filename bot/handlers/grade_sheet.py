@@ -19,7 +19,7 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
 )
-from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
@@ -64,7 +64,7 @@ def kind_label(kind: str) -> str:
     }.get(kind, kind)
 
 
-def sheet_labels(kind: str, period: AcademicPeriod) -> gs.SheetLabels:
+def sheet_labels(kind: str, period: AcademicPeriod, not_final: int) -> gs.SheetLabels:
     """The sheet's words in the current language."""
     return gs.SheetLabels(
         title=_("GRADE SHEET · {kind}"),
@@ -91,9 +91,12 @@ def sheet_labels(kind: str, period: AcademicPeriod) -> gs.SheetLabels:
         traditional=_("Traditional grade"),
         status=_("Note"),
         not_final=_("not final"),
-        not_final_note=_(
-            "Preliminary: {count} grade(s) are not final yet (marks missing); they are not "
-            "counted in the totals."
+        not_final_note=ngettext(
+            "Preliminary: {count} grade is not final yet (marks are missing); it is not counted "
+            "in the totals.",
+            "Preliminary: {count} grades are not final yet (marks are missing); they are not "
+            "counted in the totals.",
+            not_final,
         ),
         exam_below=_("exam below the threshold"),
         totals=_("Totals by letter"),
@@ -235,7 +238,7 @@ async def send_sheet(
     if sheet is None or callback.bot is None:
         await callback.answer(_("This is not available."), show_alert=True)
         return
-    labels = sheet_labels(kind, period)
+    labels = sheet_labels(kind, period, sheet.not_final)
     await callback.answer(_("Preparing the file…"))
     chat_id = callback.from_user.id
     await callback.bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)

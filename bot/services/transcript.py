@@ -333,7 +333,9 @@ async def revoke_transcript(
     """Revoke a transcript (the registrar's decision) and tell its holder why."""
     reason = " ".join(reason.split())
     if not reason:
-        raise DomainError("tr_reason", lambda: _("Type the reason in words."))
+        raise DomainError(
+            "tr_reason", lambda: _("Type the reason in words (at most 1000 characters).")
+        )
     issued = await session.scalar(
         select(IssuedTranscript)
         .options(joinedload(IssuedTranscript.student))
