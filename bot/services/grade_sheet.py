@@ -348,7 +348,8 @@ def render_pdf(sheet: GradeSheet, labels: SheetLabels) -> bytes:
     """The sheet as a PDF to print and sign."""
     from fpdf import FPDF
 
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    # Landscape: the long names and the eight mark columns fit without breaking words.
+    pdf = FPDF(orientation="L", unit="mm", format="A4")
     try:
         _lay_out(pdf, sheet, labels)
         return bytes(pdf.output())
@@ -412,25 +413,26 @@ def _lay_out(pdf: FPDF, sheet: GradeSheet, labels: SheetLabels) -> None:
 
     columns = _columns(sheet, labels)
     marks = 3 if sheet.kind == "exam" else 1
-    fixed = 8 + 22 + 15 * marks + 12 + 12 + 24 + 22
-    widths = (8, pdf.epw - fixed, 22, *([15] * marks), 12, 12, 24, 22)
-    pdf.set_font(family, "", 8)
+    fixed = 9 + 24 + 22 * marks + 16 + 14 + 34 + 40
+    widths = (9, pdf.epw - fixed, 24, *([22] * marks), 16, 14, 34, 40)
+    aligns = (
+        "CENTER",
+        "LEFT",
+        "CENTER",
+        *(["CENTER"] * marks),
+        "CENTER",
+        "CENTER",
+        "LEFT",
+        "LEFT",
+    )
+    pdf.set_font(family, "", 8.5)
     with pdf.table(
         col_widths=widths,
         width=pdf.epw,
-        text_align=(
-            "CENTER",
-            "LEFT",
-            "CENTER",
-            *(["CENTER"] * marks),
-            "CENTER",
-            "CENTER",
-            "LEFT",
-            "LEFT",
-        ),
+        text_align=aligns,
         v_align=VAlign.M,
-        headings_style=FontFace(emphasis="B", size_pt=7, fill_color=235),
-        line_height=3.8,
+        headings_style=FontFace(emphasis="B", size_pt=7.5, fill_color=235),
+        line_height=4,
         padding=(0.8, 1, 0.8, 1),
         repeat_headings=1,
     ) as table:
@@ -446,29 +448,32 @@ def _lay_out(pdf: FPDF, sheet: GradeSheet, labels: SheetLabels) -> None:
                 row.cell(_printed(value, how))
     pdf.ln(4)
 
-    if pdf.will_page_break(60):
+    if pdf.will_page_break(50):
         pdf.add_page()
     pdf.set_font(family, "B", 9)
     pdf.cell(0, 5, labels.totals, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    totals = sheet.totals
-    pdf.set_font(family, "", 8)
+    pdf.set_font(family, "", 8.5)
     with pdf.table(
         width=pdf.epw,
         text_align="CENTER",
-        headings_style=FontFace(emphasis="B", size_pt=7.5, fill_color=235),
-        line_height=4,
+        headings_style=FontFace(emphasis="B", size_pt=8, fill_color=235),
+        line_height=4.2,
         padding=(0.6, 0.5, 0.6, 0.5),
     ) as table:
         heading = table.row()
-        for letter, _count in totals:
+        values = table.row()
+        for letter, count in sheet.totals:
             heading.cell(grading.display_letter(letter))
-        heading.cell(labels.not_final)
-        heading.cell(labels.total_students)
-        row = table.row()
-        for _letter, count in totals:
-            row.cell(str(count))
-        row.cell(str(sheet.not_final))
-        row.cell(str(len(sheet.lines)))
+            values.cell(str(count))
+    pdf.ln(1)
+    pdf.set_font(family, "", 9)
+    pdf.cell(
+        0,
+        5,
+        f"{labels.not_final}: {sheet.not_final} · {labels.total_students}: {len(sheet.lines)}",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
     pdf.ln(10)
     _signatures(pdf, family, sheet, labels)
 
@@ -478,7 +483,7 @@ def _signatures(pdf: FPDF, family: str, sheet: GradeSheet, labels: SheetLabels) 
 
     pdf.set_font(family, "", 9.5)
     with pdf.table(
-        col_widths=(70, 50, pdf.epw - 120),
+        col_widths=(90, 60, pdf.epw - 150),
         width=pdf.epw,
         first_row_as_headings=False,
         borders_layout=TableBordersLayout.NONE,
@@ -495,8 +500,8 @@ def _signatures(pdf: FPDF, family: str, sheet: GradeSheet, labels: SheetLabels) 
             row.cell(name)
     pdf.set_font(family, "", 7)
     pdf.set_text_color(100)
-    pdf.set_x(_MARGIN + 70)
-    pdf.cell(50, 4, labels.signature, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_x(_MARGIN + 90)
+    pdf.cell(60, 4, labels.signature, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_text_color(0)
 
 

@@ -1,4 +1,4 @@
-"""issued transcripts
+"""Issued transcripts: the registry behind their numbers, QR verification and revocation.
 
 Revision ID: 0016
 Revises: 0006
@@ -9,7 +9,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
 
 revision: str = "0016"
 down_revision: str | Sequence[str] | None = "0006"
