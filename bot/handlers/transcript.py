@@ -218,7 +218,7 @@ async def send_pdf(
         try:
             # Rendering takes CPU time: off the event loop and outside any database unit.
             pdf = await asyncio.to_thread(render_transcript, doc)
-        except BaseException as exc:
+        except Exception as exc:
             async with db.write() as session:
                 await svc.discard_transcript(session, issued_id)
             if not isinstance(exc, FontNotFoundError):
