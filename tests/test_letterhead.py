@@ -48,6 +48,7 @@ def test_keep_together_glues_abbreviations_and_numbers() -> None:
         f"12.03.2005{NBSP}г.{NBSP}р., билет №{NBSP}123"
     )
     assert keep_together("12.03.2005 ж.т.") == f"12.03.2005{NBSP}ж.т."
+    assert keep_together("Ж. Қ. Нұрланова") == f"Ж.{NBSP}Қ.{NBSP}Нұрланова"
     assert keep_together("born on 12.03.2005, student ID 7") == "born on 12.03.2005, student ID 7"
 
 

@@ -497,7 +497,7 @@ def _signatures(pdf: FPDF, family: str, sheet: GradeSheet, labels: SheetLabels) 
             row.cell(position)
             # The blank with a bottom rule is where the pen goes.
             row.cell("", border=CellBordersLayout.BOTTOM)
-            row.cell(name)
+            row.cell(keep_together(name))
     pdf.set_font(family, "", 7)
     pdf.set_text_color(100)
     pdf.set_x(_MARGIN + 90)
@@ -564,6 +564,13 @@ def render_xlsx(sheet: GradeSheet, labels: SheetLabels) -> bytes:
     ws.append([])
     for position, name in ((labels.examiner, sheet.teacher), (labels.head, "")):
         ws.append([safe_cell(position), "", "________________", safe_cell(name)])
+    # Printed like the PDF: landscape, the table one page wide, its heading on every page.
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{header_row}:{header_row}"
     widths = [5, 34, 14] + [12] * (len(columns) - 3)
     for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width

@@ -32,12 +32,15 @@ _warned_lock = threading.Lock()
 _LOWER = "a-zа-яёәғқңөұүһі"
 _BEFORE_ABBREVIATION = re.compile(rf"(?<=\S) (?=[{_LOWER}]{{1,3}}\.)")
 _AFTER_NUMERO = re.compile(r"№ (?=\S)")
+# An initial and what follows it: "Ж. Қ. Нұрланова", "им. Х. Досмұхамедова".
+_AFTER_INITIAL = re.compile(r"(?<![\w.])([A-ZА-ЯЁӘҒҚҢӨҰҮҺІ]\.) (?=[A-ZА-ЯЁӘҒҚҢӨҰҮҺІ])")
 
 
 def keep_together(text: str) -> str:
     """Non-breaking spaces where a line break would tear a phrase apart: before short
-    abbreviations ("2005 г. р.", "2005 ж.т.") and after "№"."""
+    abbreviations ("2005 г. р.", "2005 ж.т."), after "№" and after initials ("Ж. Қ. Нұрланова")."""
     text = _BEFORE_ABBREVIATION.sub(NBSP, text)
+    text = _AFTER_INITIAL.sub(lambda m: m.group(1) + NBSP, text)
     return _AFTER_NUMERO.sub("№" + NBSP, text)
 
 

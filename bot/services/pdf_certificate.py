@@ -139,7 +139,14 @@ def _letterhead(pdf: FPDF, family: str, doc: CertificateDoc, labels: Certificate
 
     draw_logo(pdf, doc.logo_file)
     pdf.set_font(family, "B", 13)
-    pdf.multi_cell(0, 6.5, doc.university_name, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(
+        0,
+        6.5,
+        keep_together(doc.university_name),
+        align=Align.C,
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
     contacts = [_fill(labels.phone, "phone", phone=doc.phone)]
     optional = (
         (labels.bin, "bin", doc.bin),
@@ -208,7 +215,7 @@ def _signature(pdf: FPDF, family: str, doc: CertificateDoc, labels: CertificateL
         row.cell(doc.signer_position)
         # The blank with a bottom rule is where the pen goes.
         row.cell("", border=CellBordersLayout.BOTTOM)
-        row.cell(doc.signer_name)
+        row.cell(keep_together(doc.signer_name))
     if labels.stamp:
         pdf.set_font(family, "", 8)
         pdf.set_x(_MARGIN + 75)

@@ -441,7 +441,7 @@ def _transcript_pdf_class() -> Any:
                     row.cell(signatory.position)
                     # The blank with a bottom rule is where the pen goes.
                     row.cell("", border=CellBordersLayout.BOTTOM)
-                    row.cell(signatory.name)
+                    row.cell(keep_together(signatory.name))
 
         def _section_title(self, title: str) -> None:
             # A section title alone at the bottom of a page reads as belonging to nothing. fpdf2
