@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.enums import ChatAction
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
@@ -47,7 +48,7 @@ from bot.services.auth import Viewer
 from bot.services.errors import DomainError
 from bot.services.fonts import FontNotFoundError
 from bot.services.grading import LetterGrade
-from bot.services.pdf_transcript import Signatory, render_transcript
+from bot.services.pdf_transcript import Signatory, TranscriptDoc, render_transcript
 from bot.ui import esc, show, split_text
 from db.models import Role
 from db.models.academic import AttestationKind
@@ -166,6 +167,54 @@ def transcript_signatories(university: sc.UniversityDetails) -> list[Signatory]:
     ]
 
 
+def transcript_doc(
+    data: svc.TranscriptData, settings: Settings, locale: str, now: datetime
+) -> TranscriptDoc:
+    """The transcript's content in `locale`, not yet numbered (enter that locale first)."""
+    university = sc.UniversityDetails.from_settings(
+        settings.university_name, settings.extra, locale
+    )
+    return svc.to_document(
+        data,
+        locale=locale,
+        university=university.name,
+        issue_date=now.astimezone(settings.tz).date(),
+        period_title=period_title,
+        traditional=traditional_label,
+        practice_period=lambda p: f"{p.starts_on:%d.%m.%Y} – {p.ends_on:%d.%m.%Y}",
+        signatories=transcript_signatories(university),
+        logo_file=university.logo_file,
+    )
+
+
+async def render_issued(
+    bot: Bot, db: Database, chat_id: int, doc: TranscriptDoc, issued: IssuedTranscript
+) -> bytes | None:
+    """Number the document, render it off the event loop and keep it as the original; on
+    failure the reserved registry entry is dropped (None: the reader has been told why)."""
+    me = await bot.me()
+    doc = replace(
+        doc, number=issued.number, verify_url=sc.verify_link(me.username or "", issued.token)
+    )
+    try:
+        # Rendering takes CPU time: off the event loop and outside any database unit.
+        pdf = await asyncio.to_thread(render_transcript, doc)
+    except Exception as exc:
+        async with db.write() as session:
+            await svc.discard_transcript(session, issued.id)
+        if not isinstance(exc, FontNotFoundError):
+            raise
+        log.exception("transcript font missing")
+        await bot.send_message(
+            chat_id,
+            _("The PDF cannot be made right now: its font is not installed on the server."),
+        )
+        return None
+    async with db.write() as session:
+        await svc.store_transcript_pdf(session, issued.id, pdf)
+    return pdf
+
+
 async def send_pdf(
     callback: CallbackQuery, db: Database, viewer: Viewer, settings: Settings, clock: Clock
 ) -> None:
@@ -179,21 +228,8 @@ async def send_pdf(
         await callback.answer(_("This is not available."), show_alert=True)
         return
     locale = get_i18n().current_locale
-    university = sc.UniversityDetails.from_settings(
-        settings.university_name, settings.extra, locale
-    )
     now = clock.now()
-    doc = svc.to_document(
-        data,
-        locale=locale,
-        university=university.name,
-        issue_date=now.astimezone(settings.tz).date(),
-        period_title=period_title,
-        traditional=traditional_label,
-        practice_period=lambda p: f"{p.starts_on:%d.%m.%Y} – {p.ends_on:%d.%m.%Y}",
-        signatories=transcript_signatories(university),
-        logo_file=university.logo_file,
-    )
+    doc = transcript_doc(data, settings, locale, now)
     print_hash = svc.fingerprint(doc, locale)
     await callback.answer(_("Preparing the PDF…"))
     chat_id = callback.from_user.id
@@ -209,40 +245,21 @@ async def send_pdf(
                 now=now,
                 issued_on=doc.issue_date,
             )
-        issued_id, number, token = issued.id, issued.number, issued.token
-        file_name, file_id, pdf = issued.file_name, issued.file_id, issued.pdf
-        issue_date = issued.issue_date
+    pdf = issued.pdf or await render_issued(bot, db, chat_id, doc, issued)
     if pdf is None:
-        me = await bot.me()
-        doc = replace(doc, number=number, verify_url=sc.verify_link(me.username or "", token))
-        try:
-            # Rendering takes CPU time: off the event loop and outside any database unit.
-            pdf = await asyncio.to_thread(render_transcript, doc)
-        except Exception as exc:
-            async with db.write() as session:
-                await svc.discard_transcript(session, issued_id)
-            if not isinstance(exc, FontNotFoundError):
-                raise
-            log.exception("transcript font missing")
-            await bot.send_message(
-                chat_id,
-                _("The PDF cannot be made right now: its font is not installed on the server."),
-            )
-            return
-        async with db.write() as session:
-            await svc.store_transcript_pdf(session, issued_id, pdf)
+        return
     caption = _(
         "Transcript №{number} of {name}, issued {date}. Its QR code lets anyone check it."
     ).format(
-        number=esc(number),
+        number=esc(issued.number),
         name=esc(data.student.user.full_name),
-        date=fmt_date(issue_date, locale, "dd.MM.yyyy"),
+        date=fmt_date(issued.issue_date, locale, "dd.MM.yyyy"),
     )
-    document = file_id or BufferedInputFile(pdf, filename=file_name)
+    document = issued.file_id or BufferedInputFile(pdf, filename=issued.file_name)
     sent = await bot.send_document(chat_id, document, caption=caption)
-    if file_id is None and sent.document is not None:
+    if issued.file_id is None and sent.document is not None:
         async with db.write() as session:
-            await svc.remember_transcript_file_id(session, issued_id, sent.document.file_id)
+            await svc.remember_transcript_file_id(session, issued.id, sent.document.file_id)
 
 
 async def not_a_student(callback: CallbackQuery) -> None:
