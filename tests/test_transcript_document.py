@@ -21,6 +21,8 @@ from bot.services import transcript as svc
 from db.models import Group, Programme, Student
 from db.models.delivery import Delivery
 from db.models.documents import IssuedTranscript
+from scheduler.context import JobContext
+from scheduler.jobs.service_centre import prune_document_checks
 from tests.conftest import App
 from tests.support.fake_session import BOT_USERNAME
 from tests.test_journal import demo_student
@@ -198,3 +200,35 @@ async def test_an_unknown_token_is_not_found(demo_app: App) -> None:
     stranger = demo_app.client()
     await stranger.send("/start v_" + "Z" * 32)
     assert "No document was found" in stranger.last_message().text
+
+
+async def test_an_entry_whose_pdf_never_came_is_dropped(demo_app: App) -> None:
+    student = await demo_student(demo_app)
+    async with demo_app.db.write() as session:
+        loaded = await session.scalar(
+            select(Student).where(Student.id == student.id).options(joinedload(Student.user))
+        )
+        reserved = await svc.reserve_transcript(
+            session,
+            student=loaded,
+            locale="en",
+            print_hash="x" * 64,
+            now=demo_app.clock.now(),
+            issued_on=demo_app.clock.now().date(),
+        )
+        token = reserved.token
+    stranger = demo_app.client()
+    await stranger.send(f"/start v_{token}")
+    assert "No document was found" in stranger.last_message().text
+    ctx = JobContext(
+        db=demo_app.db,
+        bot=demo_app.bot,
+        i18n=demo_app.i18n,
+        settings=demo_app.settings,
+        clock=demo_app.clock,
+    )
+    await prune_document_checks(ctx)
+    assert len(await _issued(demo_app)) == 1
+    demo_app.clock.advance(hours=2)
+    await prune_document_checks(ctx)
+    assert await _issued(demo_app) == []

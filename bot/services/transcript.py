@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -306,6 +306,17 @@ async def discard_transcript(session: AsyncSession, transcript_id: int) -> None:
     issued = await session.get(IssuedTranscript, transcript_id)
     if issued is not None and issued.pdf is None:
         await session.delete(issued)
+
+
+async def drop_unfinished_transcripts(session: AsyncSession, before: datetime) -> int:
+    """Forget registry entries reserved before `before` whose PDF never came (the process
+    stopped mid-render); nobody ever saw their number. Returns how many were dropped."""
+    result = await session.execute(
+        delete(IssuedTranscript).where(
+            IssuedTranscript.pdf.is_(None), IssuedTranscript.issued_at < before
+        )
+    )
+    return int(result.rowcount or 0)
 
 
 async def remember_transcript_file_id(
