@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from bot.services import grading
+from bot.services import exports, grading
 from bot.services.cells import safe_cell
 from bot.services.fonts import close_fonts, register_fonts
 from bot.services.grading import GradingRules, LetterGrade
@@ -253,10 +253,10 @@ async def grade_sheet(
 
 
 def file_name(sheet: GradeSheet, extension: str) -> str:
-    """`grade-sheet-<group>-<discipline code>-<kind>.<ext>`, safe on every file system."""
-    raw = f"grade-sheet-{sheet.group}-{sheet.discipline_code}-{sheet.kind}"
-    safe = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "_" for c in raw)
-    return f"{safe}.{extension}"
+    """`grade-sheet-<group>-<discipline code>-<kind>.<ext>`, named like every export."""
+    return exports.file_name(
+        "grade-sheet", sheet.group, sheet.discipline_code, sheet.kind, ext=extension
+    )
 
 
 # ---- the table both formats share --------------------------------------------------------------
