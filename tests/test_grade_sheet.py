@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from bot.demo.core import DEMO_ACCOUNTS
 from bot.handlers.grade_sheet import GradeSheetCb
+from bot.i18n import DOCUMENT_DATE_FORMAT, DOCUMENT_DATE_FORMATS
 from bot.keyboards.academic import traditional_label
 from bot.services import journal as journal_svc
 from db.models import Discipline, Group, Student, User
@@ -113,6 +114,8 @@ async def test_exam_sheet_as_pdf_and_xlsx_matches_the_database(demo_app: App, lo
         not_final = demo_app.i18n.gettext("not final", locale=locale)
     assert squash(discipline.name(locale)) in text
     assert group.code in text
+    today = demo_app.clock.now().astimezone(demo_app.settings.tz).date()
+    assert today.strftime(DOCUMENT_DATE_FORMATS.get(locale, DOCUMENT_DATE_FORMAT)) in text
     final_rows = [line for line in rows if line.row.final is not None]
     assert final_rows and len(final_rows) < len(rows)
     for line in rows:

@@ -24,6 +24,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.i18n import DOCUMENT_DATE_FORMAT, DOCUMENT_DATE_FORMATS
 from bot.keyboards.academic import TeacherCb, period_title, traditional_label
 from bot.keyboards.common import home_button
 from bot.modules import Module
@@ -107,6 +108,7 @@ def sheet_labels(kind: str, period: AcademicPeriod, not_final: int) -> gs.SheetL
         head=_("Head of the department"),
         signature=_("signature"),
         traditional_names={key: traditional_label(key) for key in TRADITIONAL_KEYS},
+        date_format=DOCUMENT_DATE_FORMATS.get(get_i18n().current_locale, DOCUMENT_DATE_FORMAT),
     )
 
 

@@ -28,7 +28,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery.render import Rendered, renderer
 from bot.handlers.verification import may_revoke_transcripts
-from bot.i18n import fmt_date, fmt_number
+from bot.i18n import DOCUMENT_DATE_FORMAT, DOCUMENT_DATE_FORMATS, fmt_date, fmt_number
 from bot.keyboards.academic import (
     TranscriptCb,
     TranscriptRevokeCb,
@@ -174,6 +174,7 @@ def transcript_doc(
     university = sc.UniversityDetails.from_settings(
         settings.university_name, settings.extra, locale
     )
+    dates = DOCUMENT_DATE_FORMATS.get(locale, DOCUMENT_DATE_FORMAT)
     return svc.to_document(
         data,
         locale=locale,
@@ -181,9 +182,10 @@ def transcript_doc(
         issue_date=now.astimezone(settings.tz).date(),
         period_title=period_title,
         traditional=traditional_label,
-        practice_period=lambda p: f"{p.starts_on:%d.%m.%Y} – {p.ends_on:%d.%m.%Y}",
+        practice_period=lambda p: f"{p.starts_on:{dates}} – {p.ends_on:{dates}}",
         signatories=transcript_signatories(university),
         logo_file=university.logo_file,
+        date_format=dates,
     )
 
 

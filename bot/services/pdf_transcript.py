@@ -125,6 +125,7 @@ class TranscriptDoc:
     # The verification link its QR code carries (registered transcripts only).
     verify_url: str | None = None
     logo_file: str | None = None
+    date_format: str = "%d.%m.%Y"
 
 
 def _tri(kk: str, en: str, ru: str) -> str:
@@ -363,7 +364,7 @@ def _transcript_pdf_class() -> Any:
                 [
                     (L_TOTAL_CREDITS, _number(doc.total_credits)),
                     (L_CUMULATIVE_GPA, _fixed(doc.cumulative_gpa)),
-                    (L_ISSUE_DATE, doc.issue_date.strftime("%d.%m.%Y")),
+                    (L_ISSUE_DATE, doc.issue_date.strftime(doc.date_format)),
                 ]
             )
             if doc.signatories:

@@ -142,6 +142,7 @@ def to_document(
     practice_period: Callable[[Practice], str],
     signatories: Sequence[Signatory] = (),
     logo_file: str | None = None,
+    date_format: str = "%d.%m.%Y",
 ) -> TranscriptDoc:
     """The PDF renderer's input; names in `locale`, texts from the given callables.
 
@@ -224,6 +225,7 @@ def to_document(
         theses=theses,
         signatories=tuple(signatories),
         logo_file=logo_file,
+        date_format=date_format,
     )
 
 
