@@ -86,6 +86,12 @@ NOTICES: tuple[Notice, ...] = (
     Notice("services.status_changed", (_K.services,), False, "a request changed status"),
     Notice("services.document_verified", (_K.services,), False, "a document was verified"),
     Notice("services.document_revoked", (_K.services,), False, "a document was revoked"),
+    Notice(
+        "documents.transcript_verified", (_K.services,), False, "an issued transcript was checked"
+    ),
+    Notice(
+        "documents.transcript_revoked", (_K.services,), False, "an issued transcript was revoked"
+    ),
 )
 _BY_TEMPLATE: dict[str, list[Notice]] = {}
 for _notice in NOTICES:
