@@ -15,9 +15,9 @@ from bot.__main__ import migrate, setup_logging
 from bot.clock import Clock
 from bot.config import ConfigError, load_settings
 from bot.factory import create_bot
-from bot.handlers import MODULES  # noqa: F401  (registers every renderer)
 from bot.i18n import build_i18n
 from bot.preflight import StartupError, check_environment
+from bot.views import load_renderers
 from db.session import Database
 from scheduler.context import JobContext
 from scheduler.runner import SchedulerService
@@ -27,6 +27,7 @@ log = logging.getLogger("scheduler")
 
 async def run() -> int:
     settings = load_settings()
+    load_renderers()  # the pushes this process sends; it needs no handler
     # One line, and nothing created, when the database is not there (bot/preflight.py).
     await check_environment(settings.database_url, None)
     db = Database.from_url(settings.database_url)

@@ -1,7 +1,8 @@
 """Renderers turn an outbox row into a message, in the recipient's language, at send time.
 
-Modules register theirs with `@renderer("<feature>.<name>")`; the worker calls them inside the
-recipient's locale, so `_()` works as in a handler.
+The view modules listed in `bot.views.RENDERER_MODULES` register theirs with
+`@renderer("<feature>.<name>")`, and are loaded before the first lookup; the worker calls them
+inside the recipient's locale, so `_()` works as in a handler.
 """
 
 from __future__ import annotations
@@ -46,7 +47,14 @@ def renderer(template: str) -> Callable[[Renderer], Renderer]:
     return register
 
 
+def _load_views() -> None:
+    from bot.views import load_renderers  # the views import this module for `renderer`
+
+    load_renderers()
+
+
 def render(template: str, params: dict[str, Any], locale: str) -> Rendered:
+    _load_views()
     try:
         func = _RENDERERS[template]
     except KeyError:
@@ -55,4 +63,5 @@ def render(template: str, params: dict[str, Any], locale: str) -> Rendered:
 
 
 def known_templates() -> frozenset[str]:
+    _load_views()
     return frozenset(_RENDERERS)

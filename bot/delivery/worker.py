@@ -40,8 +40,9 @@ from sqlalchemy import or_, select, update
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.delivery.quiet import held_until, in_quiet_hours, quiet_end_after
 from bot.delivery.render import Rendered, UnknownTemplate, render
+from bot.services.quiet_hours import held_until, in_quiet_hours, quiet_end_after
+from bot.views import load_renderers
 from db.models import User
 from db.models.delivery import Delivery, DeliveryStatus, NotificationSettings
 from db.session import Database
@@ -159,6 +160,7 @@ class DeliveryWorker:
         self._last_sent: dict[int, float] = {}
         self._paused_until = 0.0
         self.stats = {"sent": 0, "failed": 0, "blocked": 0, "retry_after": 0, "deferred": 0}
+        load_renderers()
 
     # ---- claiming ----------------------------------------------------------------------------
 

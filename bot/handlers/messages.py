@@ -18,7 +18,6 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.delivery.render import Rendered, renderer
 from bot.handlers import messages_compose
 from bot.handlers.messages_compose import DRAFT_KEY, start_compose
 from bot.i18n import fmt_date, fmt_datetime, fmt_number
@@ -740,56 +739,6 @@ async def on_task_reply(
 async def on_task_reply_other(message: Message) -> None:
     """Not text where the reply to a task is expected."""
     await message.answer(_("Type the reply as a text message."))
-
-
-# ---- pushes ----------------------------------------------------------------------------------
-
-
-@renderer(svc.TEMPLATE_NEW)
-def render_new_message(params: dict[str, Any], locale: str) -> Rendered:
-    try:
-        kind = MessageKind(params.get("kind", "letter"))
-    except ValueError:
-        kind = MessageKind.letter
-    title = {
-        MessageKind.letter: _("📨 New letter"),
-        MessageKind.task: _("📋 New task"),
-        MessageKind.announcement: _("📢 New announcement"),
-    }[kind]
-    lines = [
-        f"<b>{title}</b>",
-        _("From: {name}").format(name=esc(params.get("sender", ""))),
-        _("Subject: {subject}").format(subject=esc(params.get("subject", ""))),
-    ]
-    if params.get("attachments"):
-        lines.append(_("Attachments: {count}").format(count=int(params["attachments"])))
-    return Rendered(
-        text="\n".join(lines),
-        buttons=[[button(_("Open"), MailCb(a="open", id=int(params["message_id"])))]],
-    )
-
-
-@renderer(svc.TEMPLATE_DONE)
-def render_broadcast_done(params: dict[str, Any], locale: str) -> Rendered:
-    def n(key: str) -> str:
-        return fmt_number(int(params.get(key, 0)), locale, 0)
-
-    text = "\n".join(
-        [
-            _("📊 <b>The announcement has been delivered</b>"),
-            _("Subject: {subject}").format(subject=esc(params.get("subject", ""))),
-            _("Recipients: {count}").format(count=n("recipients")),
-            _("Delivered: {count}").format(count=n("delivered")),
-            _("Failed: {count}").format(count=n("failed")),
-            _("Not sent (notifications off, no Telegram, expired): {count}").format(
-                count=n("not_sent")
-            ),
-        ]
-    )
-    return Rendered(
-        text=text,
-        buttons=[[button(_("Open"), MailCb(a="open", id=int(params["message_id"])))]],
-    )
 
 
 # ---- module ----------------------------------------------------------------------------------

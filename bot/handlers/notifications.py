@@ -15,7 +15,6 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.handlers import reminders_notices  # noqa: F401  (registers the reminder renderers)
 from bot.keyboards.common import NavCb
 from bot.keyboards.notifications import (
     NotifCb,

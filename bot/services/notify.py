@@ -19,7 +19,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.quiet import held_until
+from bot.services.quiet_hours import held_until
 from db.models.delivery import Delivery, DeliveryStatus, NoticeKind, NotificationSettings
 
 __all__ = [

@@ -24,7 +24,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.quiet import in_quiet_hours
+from bot.services.quiet_hours import in_quiet_hours
 from bot.services import messaging, timetable
 from bot.services import testing as testing_svc
 from bot.services.notify import NoticeKind, notify, notify_many

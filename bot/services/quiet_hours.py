@@ -1,5 +1,6 @@
-"""Quiet hours as plain arithmetic (no Telegram, no database): used by the worker that holds
-notices and by the settings that re-evaluate what is held."""
+"""Quiet hours as plain arithmetic (no Telegram, no database): used by the delivery worker that
+holds notices, by the services that decide what may wait, and by the settings that re-evaluate
+what is held."""
 
 from __future__ import annotations
 
