@@ -39,7 +39,7 @@ from bot.importer.base import (
     Problem,
     import_table,
 )
-from bot.importer.reader import FileProblem, Table, read_table
+from bot.importer.reader import FileProblem, Table, read_table, read_table_bounded
 from db.session import Database
 
 # In dependency order: a file of a later kind names things of the earlier ones.
@@ -110,13 +110,14 @@ async def run_import(
 ) -> ImportReport:
     """Read and import a file in one write unit, recording it in the audit log when applied.
 
-    Raises FileProblem when the file is not a readable table.
+    The file is read in a child process bounded in time and memory (read_table_bounded),
+    never on the event loop. Raises FileProblem when the file is not a readable table.
     """
     from bot.services import audit
     from db.base import utcnow
 
     chosen = KINDS[kind] if isinstance(kind, str) else kind
-    table = data if isinstance(data, Table) else read_table(data, filename)
+    table = data if isinstance(data, Table) else await read_table_bounded(data, filename)
     options = ImportOptions(
         dry_run=dry_run,
         skip_bad_rows=skip_bad_rows,
@@ -175,5 +176,6 @@ __all__ = [
     "kind_named",
     "passwords_csv",
     "read_table",
+    "read_table_bounded",
     "run_import",
 ]

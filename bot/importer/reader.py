@@ -10,7 +10,13 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
+# An .xlsx is a zip file: its members may hold at most twice the file cap in all, so a small
+# file cannot inflate into hundreds of megabytes of sharedStrings.xml.
+MAX_UNPACKED_BYTES = 2 * MAX_FILE_BYTES
 MAX_ROWS = 200_000
+# Wall-clock and memory limits of reading one file (see read_table_bounded).
+READ_TIMEOUT_SECONDS = 60.0
+READ_MEMORY_BYTES = 1536 * 1024 * 1024
 
 
 class FileProblem(Exception):
@@ -109,6 +115,16 @@ def _table(records: list[list[str]]) -> Table:
 def read_xlsx(data: bytes) -> Table:
     from openpyxl import load_workbook
 
+    from bot.services.uploads import ArchiveProblem, check_archive
+
+    try:
+        check_archive(data, MAX_UNPACKED_BYTES)
+    except ArchiveProblem as exc:
+        if exc.reason == "too_large":
+            raise FileProblem(
+                "unpacks_too_big", limit_mb=MAX_UNPACKED_BYTES // (1024 * 1024)
+            ) from None
+        raise FileProblem("not_a_table") from None
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
@@ -141,3 +157,26 @@ def read_table(data: bytes, filename: str = "") -> Table:
     if name.endswith((".xlsx", ".xlsm", ".xls")):
         raise FileProblem("not_a_table")
     return read_csv(data)
+
+
+async def read_table_bounded(data: bytes, filename: str = "") -> Table:
+    """:func:`read_table` in a child process within :data:`READ_TIMEOUT_SECONDS` and
+    :data:`READ_MEMORY_BYTES`: a hostile file can stall neither the bot nor its memory.
+
+    :raises FileProblem: as :func:`read_table`, and ``too_slow`` or ``too_much_memory``.
+    """
+    from bot.services.bounded import BoundedRunError, run_bounded
+
+    if len(data) > MAX_FILE_BYTES:  # no process is started for what is refused anyway
+        raise FileProblem("too_big", limit_mb=MAX_FILE_BYTES // (1024 * 1024))
+    try:
+        return await run_bounded(
+            read_table,
+            data,
+            filename,
+            time_limit=READ_TIMEOUT_SECONDS,
+            memory_bytes=READ_MEMORY_BYTES,
+        )
+    except BoundedRunError as exc:
+        reason = "too_much_memory" if exc.reason == "memory" else "too_slow"
+        raise FileProblem(reason) from None
