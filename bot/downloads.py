@@ -1,4 +1,5 @@
-"""Downloading a user's file from Telegram with its size bounded before and while it comes.
+"""A user's file from Telegram: downloaded with its size bounded before and while it comes,
+or checked before it is kept as an attachment.
 
 The size the update declares (``file_size``) is checked before anything is fetched; when the
 update does not declare one, the size ``getFile`` reports is checked; and the bytes are
@@ -12,6 +13,10 @@ import logging
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.services.uploads import attachment_refusal
 
 log = logging.getLogger(__name__)
 
@@ -73,4 +78,27 @@ async def download_bounded(
     return buffer.getvalue()
 
 
-__all__ = ["DownloadRefused", "download_bounded"]
+def attachment_refusal_text(message: Message) -> str | None:
+    """Why the document or photo of ``message`` cannot be attached, in words, or ``None``.
+
+    The limits are those of :func:`bot.services.uploads.attachment_refusal`: at most 20 MB,
+    and no program or script by extension or declared MIME type.
+    """
+    if message.document is not None:
+        document = message.document
+        reason = attachment_refusal(document.file_name, document.mime_type, document.file_size)
+    elif message.photo:
+        reason = attachment_refusal(None, None, message.photo[-1].file_size)
+    else:
+        return None
+    if reason == "too_big":
+        return _("The file is larger than 20 MB. Please send a smaller one.")
+    if reason == "executable":
+        return _(
+            "Programs and scripts (.exe, .bat, .js, .apk and the like) cannot be sent here. "
+            "Please send a document or a photo."
+        )
+    return None
+
+
+__all__ = ["DownloadRefused", "attachment_refusal_text", "download_bounded"]

@@ -145,20 +145,28 @@ async def run_import(
 
 
 def passwords_csv(passwords: list[IssuedPassword]) -> bytes:
-    """The registrar's list of one-time passwords, as Excel opens it (UTF-8 with BOM)."""
+    """The registrar's list of one-time passwords, as Excel opens it (UTF-8 with BOM).
+
+    Names come from imported files: a cell that would start a formula is neutralised
+    (bot.services.cells), so a name like ``=HYPERLINK(...)`` cannot leak the password beside it.
+    """
+    from bot.services.cells import safe_row
+
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(["login", "last_name", "first_name", "middle_name", "group", "password"])
     for item in passwords:
         writer.writerow(
-            [
-                item.login,
-                item.last_name,
-                item.first_name,
-                item.middle_name,
-                item.where,
-                item.password,
-            ]
+            safe_row(
+                [
+                    item.login,
+                    item.last_name,
+                    item.first_name,
+                    item.middle_name,
+                    item.where,
+                    item.password,
+                ]
+            )
         )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 

@@ -216,7 +216,7 @@ async def parse_bank_bounded(
     default_difficulty: Difficulty | None = Difficulty.medium,
     *,
     max_bytes: int = MAX_FILE_BYTES,
-    time_limit: float = PARSE_TIMEOUT_SECONDS,
+    time_limit: float | None = None,
 ) -> ParseResult:
     """:func:`parse_bank` in a child process, within :data:`PARSE_TIMEOUT_SECONDS` and
     :data:`PARSE_MEMORY_BYTES`, so a hostile file can stall neither the bot nor its memory.
@@ -233,7 +233,7 @@ async def parse_bank_bounded(
         data,
         default_difficulty,
         max_bytes,
-        time_limit=time_limit,
+        time_limit=PARSE_TIMEOUT_SECONDS if time_limit is None else time_limit,
         memory_bytes=PARSE_MEMORY_BYTES,
     )
 
