@@ -15,6 +15,7 @@ import pytest
 from aiogram.methods import GetFile, SendDocument
 
 from bot.demo.core import DEMO_ACCOUNTS
+from bot.downloads import DownloadRefused, _CappedBuffer, download_bounded
 from bot.importer.reader import FileProblem, read_table
 from bot.services import question_import
 from bot.services.bounded import BoundedRunError, run_bounded
@@ -24,6 +25,7 @@ from bot.services.uploads import (
     attachment_refusal,
     check_archive,
 )
+from bot.testing_admin import CommandError, read_file
 from tests.conftest import App
 from tests.test_classrooms import _demo_room
 from tests.test_testing_staff import open_banks
@@ -303,3 +305,44 @@ async def test_service_centre_files_are_bounded(demo_app: App) -> None:
     await _refused_everywhere(client)
     await client.send_document("vkk.pdf", b"%PDF-1.4 medical", "application/pdf")
     assert "Check your" in client.last_message().text
+
+
+async def test_download_checks_the_size_getfile_reports(app: App) -> None:
+    """With no size in the update, the size getFile reports refuses the file before a byte of
+    it is fetched; within the limit it comes whole."""
+    stored = app.session.add_file(None, b"x" * 5000, "a.txt", kind="document")
+    with pytest.raises(DownloadRefused) as caught:
+        await download_bounded(app.bot, stored.file_id, None, 4999)
+    assert caught.value.reason == "too_big"
+    assert await download_bounded(app.bot, stored.file_id, None, 5000) == b"x" * 5000
+    with pytest.raises(DownloadRefused) as caught:
+        await download_bounded(app.bot, "no-such-file", None, 5000)
+    assert caught.value.reason == "unavailable"
+
+
+def test_the_bytes_are_counted_as_they_arrive() -> None:
+    """A file bigger than announced is cut off at the limit while it streams."""
+    buffer = _CappedBuffer(10)
+    buffer.write(b"x" * 10)
+    with pytest.raises(DownloadRefused):
+        buffer.write(b"y")
+
+
+def test_command_line_tools_refuse_big_files_before_reading(tmp_path) -> None:
+    big = tmp_path / "bank.txt"
+    with big.open("wb") as fh:
+        fh.truncate(question_import.MAX_FILE_BYTES + 1)
+    with pytest.raises(CommandError, match="the limit is 5 MB"):
+        read_file(str(big), question_import.MAX_FILE_BYTES)
+
+
+def test_admin_cli_refuses_a_big_import_before_reading(
+    tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.admin import main
+
+    big = tmp_path / "students.csv"
+    with big.open("wb") as fh:
+        fh.truncate(20 * 1024 * 1024 + 1)
+    assert main(["import", "students", str(big)]) != 0
+    assert "larger than 20 MB" in capsys.readouterr().err

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MEMORY_BYTES = 1024 * 1024 * 1024
 _PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
+_SECRETS = frozenset({"BOT_TOKEN", "DATABASE_URL", "REDIS_URL", "WEBHOOK_SECRET"})
 
 
 class BoundedRunError(Exception):
@@ -57,7 +58,8 @@ async def run_bounded(
         (func.__module__, func.__qualname__, args, memory_bytes, time_limit),
         protocol=pickle.HIGHEST_PROTOCOL,
     )
-    env = dict(os.environ)
+    # The child reads hostile bytes; it needs no credentials of the bot.
+    env = {key: value for key, value in os.environ.items() if key not in _SECRETS}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, (_PROJECT_ROOT, env.get("PYTHONPATH"))))
     process = await asyncio.create_subprocess_exec(
         sys.executable,
