@@ -84,7 +84,8 @@ async def run_bounded(
         await process.communicate()
         raise
     try:
-        status, value = pickle.loads(out)
+        # A big result (85,000 refused questions) takes a moment to unpickle: not on the loop.
+        status, value = await asyncio.to_thread(pickle.loads, out)
     except Exception:
         # Killed by the kernel (the CPU limit) or died before it could answer.
         log.warning(
