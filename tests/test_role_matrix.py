@@ -191,6 +191,22 @@ MATRIX: dict[str, frozenset[Role]] = {
     "fallback.message.unknown_message": EVERYONE,
     "fallback.callback_query.not_signed_in_callback": EVERYONE,
     "fallback.callback_query.stale_callback": EVERYONE,
+    "exports_announcements.callback_query.on_delivery_report": STAFF,
+    "exports_classes.callback_query.on_attendance_preset": TEACHING_STAFF,
+    "exports_classes.callback_query.on_attendance_ranges": TEACHING_STAFF,
+    "exports_classes.callback_query.on_attendance_type": TEACHING_STAFF,
+    "exports_classes.callback_query.on_averages_chart": TEACHING_STAFF,
+    "exports_classes.callback_query.on_journal": TEACHING_STAFF,
+    "exports_classes.message.on_attendance_not_text": TEACHING_STAFF,
+    "exports_classes.message.on_attendance_text": TEACHING_STAFF,
+    "exports_queue.callback_query.on_queue": STAFF,
+    "exports_queue_refusal.callback_query.refuse_queue": EVERYONE,
+    "exports_student_charts.callback_query.on_student_chart": STUDENT,
+    "exports_tests.callback_query.on_test_results": TEACHING_STAFF,
+    "grade_sheet.callback_query.on_grade_sheet": TEACHING_STAFF,
+    "transcript.callback_query.on_revoke": STAFF,
+    "transcript.message.on_revoke_not_text": STAFF,
+    "transcript.message.on_revoke_reason": STAFF,
 }
 ACTORS = ("student", "teacher", "staff")
 
@@ -399,6 +415,7 @@ STATE_DATA: dict[str, Any] = {
     "kind": "students",
     "file_name": "x.csv",
     "token": "x",
+    "trv_id": 1,
 }
 # A document that some import would take if it got that far.
 PROBE_FILE = ("students.csv", b"login,last_name,first_name,group\nx.probe,X,Y,G\n")
