@@ -208,6 +208,17 @@ MATRIX: dict[str, frozenset[Role]] = {
     "transcript.message.on_revoke_not_text": STAFF,
     "transcript.message.on_revoke_reason": STAFF,
 }
+# Actions only some roles may use inside a handler that every role reaches, by the word in the
+# payload's action field ("a"): each is tried by the other roles like a handler of their own.
+ACTIONS_FOR: dict[str, dict[str, frozenset[Role]]] = {
+    "classrooms.callback_query.on_cls": {
+        "add": TEACHER,
+        "rm": TEACHER,
+        "rmok": TEACHER,
+        "mem": TEACHER,
+        "mute": TEACHER,
+    },
+}
 ACTORS = ("student", "teacher", "staff")
 
 
@@ -351,6 +362,8 @@ def test_the_matrix_covers_every_kind_of_handler() -> None:
     assert any(h.key == "admin_only.message.on_file" and not h.states for h in restricted)
     # Teacher-only actions inside a router every role reaches.
     assert MATRIX["classrooms.message.on_material"] == TEACHER
+    keys = {h.key for h in HANDLERS}
+    assert set(ACTIONS_FOR) <= keys, f"unknown handlers in ACTIONS_FOR: {set(ACTIONS_FOR) - keys}"
     assert {
         "teacher_journal",
         "testing_staff",
@@ -483,6 +496,23 @@ async def _refused(demo_app: App, error_watch: ErrorWatch, actor: str) -> None:
                     tried += 1
         errors = error_watch.take()
         assert not errors, f"{what}: {errors}"
+    for handler in HANDLERS:
+        for action, roles in ACTIONS_FOR.get(handler.key, {}).items():
+            if role in roles or handler.callback_data is None:
+                continue
+            await context.clear()
+            for payload in payloads(handler.callback_data[0], (action,), ids):
+                requests = await client.click_data(payload)
+                query_id = client.callback_ids[-1]
+                answers = [
+                    r
+                    for r in requests
+                    if isinstance(r, AnswerCallbackQuery) and r.callback_query_id == query_id
+                ]
+                assert answers and answers[0].text, f"{actor} on {handler.key}: pressed {payload}"
+                tried += 1
+            errors = error_watch.take()
+            assert not errors, f"{actor} on {handler.key} [{action}]: {errors}"
     await context.clear()
     after = await whole_database(demo_app.db)
     changed = [t for t in before if before[t] != after[t]]
