@@ -346,3 +346,17 @@ def test_admin_cli_refuses_a_big_import_before_reading(
         fh.truncate(20 * 1024 * 1024 + 1)
     assert main(["import", "students", str(big)]) != 0
     assert "larger than 20 MB" in capsys.readouterr().err
+
+
+async def test_service_centre_staff_documents_are_bounded(demo_app: App) -> None:
+    from tests.test_service_centre_staff import STAFF as QUEUE_STAFF
+    from tests.test_service_centre_staff import _file, _open_in_queue
+
+    student = await demo_app.signed_in(*STUDENT)
+    number = await _file(demo_app, student, "transcript", "English")
+    staff = await demo_app.signed_in(*QUEUE_STAFF)
+    await _open_in_queue(staff, number)
+    await staff.click("📎 Attach the document")
+    await _refused_everywhere(staff)
+    await staff.send_document("transcript.pdf", b"%PDF-1.4 transcript", "application/pdf")
+    assert "has been issued" in staff.last_message().text
