@@ -246,10 +246,15 @@ async def test_admin_problem_report_is_short_with_the_whole_report_as_a_file(
         ("report.pdf", "application/pdf", ATTACHMENT_MAX_BYTES + 1, "too_big"),
         ("report.pdf", "application/pdf", ATTACHMENT_MAX_BYTES, None),
         ("photo.jpg", "image/jpeg", 1000, None),
-        ("archive.com.pdf.docx", None, 1000, "executable"),
+        ("site.com.pdf", "application/pdf", 1000, None),
+        ("setup.exe. .", None, 1000, "executable"),
+        ("", None, 1000, None),
+        (None, None, None, None),
     ],
 )
-def test_attachment_rules(name: str, mime: str | None, size: int, reason: str | None) -> None:
+def test_attachment_rules(
+    name: str | None, mime: str | None, size: int | None, reason: str | None
+) -> None:
     assert attachment_refusal(name, mime, size) == reason
 
 

@@ -70,9 +70,10 @@ def attachment_refusal(
     """Why a sent file cannot be attached (``too_big``, ``executable``), or ``None``."""
     if file_size is not None and file_size > ATTACHMENT_MAX_BYTES:
         return "too_big"
-    # Every suffix counts: "report.pdf.exe" and "setup.exe.pdf" alike are refused.
-    suffixes = {s.casefold() for s in PurePath((file_name or "").strip().rstrip(".")).suffixes}
-    if suffixes & EXECUTABLE_SUFFIXES:
+    # The last suffix is what a computer runs the file by ("report.pdf.exe" is a program,
+    # "site.com.pdf" a PDF); Windows ignores trailing dots and spaces ("setup.exe. ").
+    suffix = PurePath((file_name or "").strip().rstrip(". ") or "x").suffix.casefold()
+    if suffix in EXECUTABLE_SUFFIXES:
         return "executable"
     if (mime_type or "").split(";")[0].strip().casefold() in EXECUTABLE_MIME_TYPES:
         return "executable"
