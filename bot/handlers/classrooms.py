@@ -10,21 +10,21 @@ from aiogram import Bot, F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.delivery.render import Rendered, renderer
 from bot.downloads import attachment_refusal_text
 from bot.i18n import fmt_datetime
-from bot.keyboards.classrooms import ClsCb, kind_label, room_button
+from bot.keyboards.classrooms import ClsCb, cls_button, kind_label
 from bot.keyboards.common import NavCb, back_button, rows
 from bot.modules import HomeContext, MenuItem, Module
 from bot.services import classrooms as svc
 from bot.services.auth import Viewer
 from bot.services.errors import DomainError
 from bot.ui import esc, show
+from bot.views.classrooms import cut
 from db.models import Role
 from db.models.classrooms import MaterialKind
 from db.session import Database
@@ -46,17 +46,9 @@ def _locale(viewer: Viewer, settings: Settings) -> str:
     return viewer.locale or settings.default_locale
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def _room_title(room: Any, locale: str) -> str:
     discipline, group = esc(room.discipline.name(locale)), esc(room.group.code)
     return f"{discipline} · {kind_label(room.kind)} · {group}"
-
-
-def _button(text: str, **data: Any) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=ClsCb(**data).pack())
 
 
 # ---- the list --------------------------------------------------------------------------------
@@ -115,7 +107,7 @@ async def _list_screen(
                     credits=room.discipline.credits,
                 )
             )
-            numbered.append(_button(str(n), a="room", c=room.id))
+            numbered.append(cls_button(str(n), a="room", c=room.id))
     all_text = _("all")
     form_text = (
         form_names.get(filters.study_form_id, {}).get(locale, all_text)
@@ -126,19 +118,19 @@ async def _list_screen(
     kind_text = kind_label(filters.kind) if filters.kind else all_text
     base = {"f": filters.study_form_id, "t": filters.term, "k": filters.kind}
     filter_row = [
-        _button(
+        cls_button(
             _("Form: {value}").format(value=form_text),
             a="list",
             **{**base, "f": _cycle([f for f, _n in choices.study_forms], filters.study_form_id)},
         ),
-        _button(
+        cls_button(
             _("Semester: {value}").format(value=term_text),
             a="list",
             **{**base, "t": _cycle(choices.terms, filters.term)},
         ),
     ]
     kind_row = [
-        _button(
+        cls_button(
             _("Type: {value}").format(value=kind_text),
             a="list",
             **{**base, "k": _cycle(choices.kinds, filters.kind)},
@@ -148,10 +140,10 @@ async def _list_screen(
     if pages > 1:
         pager = []
         if page > 0:
-            pager.append(_button("‹", a="list", p=page - 1, **base))
-        pager.append(_button(f"{page + 1}/{pages}", a="list", p=page, **base))
+            pager.append(cls_button("‹", a="list", p=page - 1, **base))
+        pager.append(cls_button(f"{page + 1}/{pages}", a="list", p=page, **base))
         if page < pages - 1:
-            pager.append(_button("›", a="list", p=page + 1, **base))
+            pager.append(cls_button("›", a="list", p=page + 1, **base))
         keyboard.append(pager)
     keyboard.append([back_button()])
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=keyboard)
@@ -214,16 +206,16 @@ async def _room_screen(
             lines.append(_post_line(line, locale, settings, fresh))
     keyboard = [
         [
-            _button(_("📎 Materials"), a="mats", c=classroom_id),
-            _button(_("💬 Write"), a="write", c=classroom_id),
+            cls_button(_("📎 Materials"), a="mats", c=classroom_id),
+            cls_button(_("💬 Write"), a="write", c=classroom_id),
         ],
-        [_button(_("📜 All messages"), a="conv", c=classroom_id)],
+        [cls_button(_("📜 All messages"), a="conv", c=classroom_id)],
     ]
     if access.is_teacher:
         keyboard.append(
             [
-                _button(_("➕ Add material"), a="add", c=classroom_id),
-                _button(_("👥 Members"), a="mem", c=classroom_id),
+                cls_button(_("➕ Add material"), a="add", c=classroom_id),
+                cls_button(_("👥 Members"), a="mem", c=classroom_id),
             ]
         )
     keyboard.append([back_button("classrooms", _("« Classrooms"))])
@@ -237,7 +229,7 @@ def _post_line(line: svc.PostLine, locale: str, settings: Settings, fresh: bool)
         author=esc(line.author),
         role=role,
         when=fmt_datetime(line.created_at, locale, settings.tz, "short"),
-        text=esc(_cut(line.text, PREVIEW)),
+        text=esc(cut(line.text, PREVIEW)),
     )
 
 
@@ -265,13 +257,13 @@ async def _materials_screen(
         fresh = " 🆕" if since is None or item.created_at > since else ""
         icon = {"document": "📄", "photo": "🖼", "link": "🔗"}[MaterialKind(item.kind).value]
         lines.append(f"  {n}. {icon} {esc(item.title)}{fresh}")
-        buttons.append(_button(str(n), a="mat", c=classroom_id, m=item.id))
+        buttons.append(cls_button(str(n), a="mat", c=classroom_id, m=item.id))
     if not items:
         lines.append(_("The teacher has not added materials yet."))
     keyboard = [*rows(buttons, per_row=5)]
     if access.is_teacher:
-        keyboard.append([_button(_("➕ Add material"), a="add", c=classroom_id)])
-    keyboard.append([_button(_("« Back"), a="room", c=classroom_id)])
+        keyboard.append([cls_button(_("➕ Add material"), a="add", c=classroom_id)])
+    keyboard.append([cls_button(_("« Back"), a="room", c=classroom_id)])
     text = "\n".join(lines)
     if len(text) > 3800:
         text = text[:3790].rsplit("\n", 1)[0] + "\n…"
@@ -286,10 +278,10 @@ async def _send_material(
         item = await svc.material_of(session, access, mid)
         session.expunge(item)
         is_teacher = access.is_teacher
-    caption = f"<b>{esc(_cut(item.title, 900))}</b>"
-    keyboard = [[_button(_("« Materials"), a="mats", c=classroom_id)]]
+    caption = f"<b>{esc(cut(item.title, 900))}</b>"
+    keyboard = [[cls_button(_("« Materials"), a="mats", c=classroom_id)]]
     if is_teacher:
-        keyboard.insert(0, [_button(_("🗑 Remove"), a="rm", c=classroom_id, m=item.id)])
+        keyboard.insert(0, [cls_button(_("🗑 Remove"), a="rm", c=classroom_id, m=item.id)])
     markup = InlineKeyboardMarkup(inline_keyboard=keyboard)
     await callback.answer()
     chat_id = callback.from_user.id
@@ -326,13 +318,13 @@ async def _conversation_screen(
     pager = []
     # Page 0 is the newest; "older" goes forward.
     if page < pages - 1:
-        pager.append(_button(_("‹ Older"), a="conv", c=classroom_id, p=page + 1))
+        pager.append(cls_button(_("‹ Older"), a="conv", c=classroom_id, p=page + 1))
     if page > 0:
-        pager.append(_button(_("Newer ›"), a="conv", c=classroom_id, p=page - 1))
+        pager.append(cls_button(_("Newer ›"), a="conv", c=classroom_id, p=page - 1))
     keyboard = [
         pager,
-        [_button(_("💬 Write"), a="write", c=classroom_id)],
-        [_button(_("« Back"), a="room", c=classroom_id)],
+        [cls_button(_("💬 Write"), a="write", c=classroom_id)],
+        [cls_button(_("« Back"), a="room", c=classroom_id)],
     ]
     return text, InlineKeyboardMarkup(inline_keyboard=[r for r in keyboard if r])
 
@@ -355,7 +347,7 @@ async def _members_screen(
         _("Students: {n}. Tap a name to mute or unmute them (🔇 muted).").format(n=len(members)),
     ]
     buttons = [
-        _button(
+        cls_button(
             ("🔇 " if m.muted else "🔊 ") + m.name[:45],
             a="mute",
             c=classroom_id,
@@ -368,12 +360,12 @@ async def _members_screen(
     if pages > 1:
         pager = []
         if page > 0:
-            pager.append(_button("‹", a="mem", c=classroom_id, p=page - 1))
-        pager.append(_button(f"{page + 1}/{pages}", a="mem", c=classroom_id, p=page))
+            pager.append(cls_button("‹", a="mem", c=classroom_id, p=page - 1))
+        pager.append(cls_button(f"{page + 1}/{pages}", a="mem", c=classroom_id, p=page))
         if page < pages - 1:
-            pager.append(_button("›", a="mem", c=classroom_id, p=page + 1))
+            pager.append(cls_button("›", a="mem", c=classroom_id, p=page + 1))
         keyboard.append(pager)
-    keyboard.append([_button(_("« Back"), a="room", c=classroom_id)])
+    keyboard.append([cls_button(_("« Back"), a="room", c=classroom_id)])
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=keyboard)
 
 
@@ -393,7 +385,7 @@ async def _since(state: FSMContext, classroom_id: int, db: Database, viewer: Vie
 
 def _cancel_keyboard(classroom_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        inline_keyboard=[[_button(_("✖️ Cancel"), a="room", c=classroom_id)]]
+        inline_keyboard=[[cls_button(_("✖️ Cancel"), a="room", c=classroom_id)]]
     )
 
 
@@ -489,8 +481,8 @@ async def on_cls(
         keyboard = InlineKeyboardMarkup(
             inline_keyboard=[
                 [
-                    _button(_("🗑 Remove"), a="rmok", c=cid, m=callback_data.m),
-                    _button(_("✖️ Cancel"), a="mats", c=cid),
+                    cls_button(_("🗑 Remove"), a="rmok", c=cid, m=callback_data.m),
+                    cls_button(_("✖️ Cancel"), a="mats", c=cid),
                 ]
             ]
         )
@@ -621,37 +613,6 @@ async def on_material(
 async def on_not_text(message: Message) -> None:
     """A file or sticker where a text is expected."""
     await message.answer(_("Please type it as a text message."))
-
-
-# ---- the pushed post -------------------------------------------------------------------------
-
-
-@renderer("classrooms.post")
-def render_post(params: dict[str, Any], locale: str) -> Rendered:
-    names = params.get("discipline") or {}
-    discipline = names.get(locale) or names.get("ru") or names.get("en") or ""
-    role = _("teacher") if params.get("by_teacher") else _("student")
-    text = _(
-        "💬 <b>{discipline}</b> · {kind} · {group}\n"
-        "<b>{author}</b> ({role}) wrote in the classroom:\n\n{text}"
-    ).format(
-        discipline=esc(discipline),
-        kind=kind_label(str(params.get("kind", ""))),
-        group=esc(params.get("group", "")),
-        author=esc(params.get("author", "")),
-        role=role,
-        text=esc(_cut(str(params.get("text", "")), svc.MAX_POST_LENGTH)),
-    )
-    cid = int(params.get("classroom_id") or 0)
-    return Rendered(
-        text=text,
-        buttons=[
-            [
-                _button(_("↩️ Reply"), a="reply", c=cid),
-                room_button(_("🏫 Open the classroom"), cid),
-            ]
-        ],
-    )
 
 
 def get_router() -> Router:

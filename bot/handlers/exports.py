@@ -36,7 +36,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.config import Settings
 from bot.filters import HasSubRole, SignedIn
-from bot.handlers.service_centre import status_label
 from bot.handlers.testing import control_name
 from bot.i18n import fmt_date, fmt_number
 from bot.keyboards.academic import (
@@ -59,6 +58,7 @@ from bot.services.exports import Column, Sheet, file_name, workbook_bytes
 from bot.services.fonts import FontNotFoundError
 from bot.services.testing import TestingError
 from bot.ui import esc, show
+from bot.views.service_centre import status_label
 from db.models import AcademicPeriod, Discipline, Group, Role
 from db.models.delivery import DeliveryStatus
 from db.models.messaging import Message as MailMessage

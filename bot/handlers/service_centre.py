@@ -25,7 +25,6 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.delivery.render import Rendered, renderer
 from bot.downloads import attachment_refusal_text
 from bot.handlers import verification
 from bot.handlers.verification import deliver_document, document_state_label
@@ -37,13 +36,13 @@ from bot.services import service_centre as sc
 from bot.services.auth import Viewer
 from bot.services.errors import DomainError
 from bot.ui import esc, show
+from bot.views.service_centre import clip, status_label
 from db.models import Role
 from db.models.services import IssuedDocument, RequestStatus, ServiceRequest
 from db.session import Database
 
 PAGE_SIZE = 8
 HISTORY_LIMIT = 15
-COMMENT_PREVIEW = 300
 TABS = ("request", "details", "document", "history")
 
 
@@ -60,21 +59,6 @@ class Resubmit(StatesGroup):
 # ---- shared texts ------------------------------------------------------------------------------
 
 
-def status_label(status: RequestStatus | str) -> str:
-    return {
-        RequestStatus.submitted: _("🆕 Submitted"),
-        RequestStatus.in_progress: _("🔄 In progress"),
-        RequestStatus.needs_info: _("❓ Needs information"),
-        RequestStatus.ready: _("📦 Ready"),
-        RequestStatus.issued: _("✅ Issued"),
-        RequestStatus.rejected: _("⛔ Rejected"),
-    }.get(RequestStatus(status) if status in set(RequestStatus) else status, str(status))
-
-
-def _clip(text: str, limit: int = COMMENT_PREVIEW) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def answer_lines(service: Any, answers: dict[str, Any], locale: str) -> list[str]:
     lines = []
     for spec in sc.form_of(service):
@@ -89,7 +73,7 @@ def answer_lines(service: Any, answers: dict[str, Any], locale: str) -> list[str
             parsed = sc.parse_date(str(value))
             shown = fmt_date(parsed, locale) if parsed else esc(value)
         else:
-            shown = esc(_clip(str(value)))
+            shown = esc(clip(str(value)))
         lines.append(f"<b>{esc(spec.title(locale))}</b>: {shown}")
     return lines
 
@@ -144,7 +128,7 @@ def request_tab_text(
                 f"{status_label(event.status)} — {esc(who)}"
             )
             if event.comment:
-                lines.append(f"  <i>{esc(_clip(event.comment, 200))}</i>")
+                lines.append(f"  <i>{esc(clip(event.comment, 200))}</i>")
             if event.file_name:
                 lines.append(f"  📎 {esc(event.file_name)}")
     else:
@@ -375,7 +359,7 @@ async def show_request(
         rows.append([sc_button(_("⬇️ Download the document"), "dl", id=request.id)])
     if tab == 1:
         for index, (label, _file_id) in enumerate(attachments(request, locale)):
-            rows.append([sc_button("📎 " + _clip(label, 40), "file", id=request.id, p=index)])
+            rows.append([sc_button("📎 " + clip(label, 40), "file", id=request.id, p=index)])
     rows.append([sc_button(_("« My requests"), "mine")])
     await show(event, text, InlineKeyboardMarkup(inline_keyboard=rows))
 
@@ -820,46 +804,6 @@ async def _resubmit(
     await callback.answer(_("The request has been sent back to the service centre."))
     notice = _("✅ The request has been sent back to the service centre.")
     await show_request(callback, db, viewer, settings, clock, locale, request_id, 0, notice)
-
-
-# ---- notifications -----------------------------------------------------------------------------
-
-
-def _open_button(request_id: int) -> list[list[InlineKeyboardButton]]:
-    return [[sc_button(_("Open the request"), "req", id=int(request_id))]]
-
-
-@renderer("services.status_changed")
-def render_status_changed(params: dict[str, Any], locale: str) -> Rendered:
-    lines = [
-        _("🏛 Request №{number}. {service}").format(
-            number=esc(params.get("number")),
-            service=esc(sc.localized(params.get("service") or {}, locale)),
-        ),
-        _("New status: {status}").format(status=status_label(params.get("status", ""))),
-    ]
-    if params.get("comment"):
-        lines.append(_("Comment: {comment}").format(comment=esc(_clip(params["comment"]))))
-    return Rendered(text="\n".join(lines), buttons=_open_button(params["request_id"]))
-
-
-@renderer("services.document_verified")
-def render_document_verified(params: dict[str, Any], locale: str) -> Rendered:
-    text = _(
-        "🔎 Your document {service} №{number} has just been checked through its QR code."
-    ).format(
-        service=esc(sc.localized(params.get("service") or {}, locale)),
-        number=esc(params.get("number")),
-    )
-    return Rendered(text=text, buttons=_open_button(params["request_id"]))
-
-
-@renderer("services.document_revoked")
-def render_document_revoked(params: dict[str, Any], locale: str) -> Rendered:
-    text = _("⛔ Your document №{number} has been revoked. Reason: {reason}").format(
-        number=esc(params.get("number")), reason=esc(_clip(params.get("reason") or ""))
-    )
-    return Rendered(text=text, buttons=_open_button(params["request_id"]))
 
 
 # ---- the module --------------------------------------------------------------------------------

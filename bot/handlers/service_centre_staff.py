@@ -27,7 +27,6 @@ from bot.handlers.service_centre import (
     answer_lines,
     attachments,
     request_tab_text,
-    status_label,
 )
 from bot.handlers.verification import certificate_pdf, deliver_document
 from bot.i18n import fmt_datetime
@@ -39,6 +38,7 @@ from bot.services import service_centre as sc
 from bot.services.auth import Viewer
 from bot.services.errors import DomainError
 from bot.ui import esc, show
+from bot.views.service_centre import status_label
 from db.models.services import DocumentKind, RequestStatus
 from db.session import Database
 

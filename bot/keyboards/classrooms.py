@@ -3,6 +3,8 @@ classroom's group and teacher on the server."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton
 
@@ -29,6 +31,11 @@ def kind_label(kind: str) -> str:
         return class_kind_label(ClassKind(kind))
     except ValueError:
         return kind
+
+
+def cls_button(text: str, **data: Any) -> InlineKeyboardButton:
+    """A button of the classrooms' screens: `data` are the fields of ClsCb."""
+    return InlineKeyboardButton(text=text, callback_data=ClsCb(**data).pack())
 
 
 def room_button(text: str, classroom_id: int) -> InlineKeyboardButton:

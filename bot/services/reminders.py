@@ -24,10 +24,10 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.quiet_hours import in_quiet_hours
 from bot.services import messaging, timetable
 from bot.services import testing as testing_svc
 from bot.services.notify import NoticeKind, notify, notify_many
+from bot.services.quiet_hours import in_quiet_hours
 from db.models import Group, Student, Teacher, User
 from db.models.academic import AcademicCalendar, CalendarEvent, CalendarEventKind, ClassKind
 from db.models.delivery import Delivery, NotificationSettings

@@ -17,9 +17,11 @@ from functools import cache
 
 RENDERER_MODULES: tuple[str, ...] = (
     "bot.views.appeals",
+    "bot.views.classrooms",
     "bot.views.journal",
     "bot.views.messages",
     "bot.views.reminders",
+    "bot.views.service_centre",
 )
 
 
