@@ -6,14 +6,20 @@ settings first, so a missing token or a mistyped URL is reported within a second
 
 from __future__ import annotations
 
+import json
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
+
+# The grading rules are plain arithmetic (no aiogram, no SQLAlchemy): cheap to import here.
+from bot.services.grading import DEFAULT_ABSENCE_LIMIT_PERCENT, DEFAULT_RULES, GradingRules
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SUPPORTED_LOCALES = ("kk", "ru", "en")
@@ -24,8 +30,38 @@ TOKEN_HELP = (
 )
 
 
-class ConfigError(Exception):
+class ConfigError(ValueError):
     """A setting is missing or malformed; the message is one line meant for the operator."""
+
+
+@dataclass(frozen=True, slots=True)
+class AcademicSettings:
+    """The grading rules and the absence limit (GRADING_RULES_FILE, ABSENCE_LIMIT_PERCENT)."""
+
+    rules: GradingRules = DEFAULT_RULES
+    # Share of a discipline's classes a student may miss before being warned (0.2 = 20 %).
+    absence_limit: Decimal = Decimal(DEFAULT_ABSENCE_LIMIT_PERCENT) / 100
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinSettings:
+    """The live QR check-in: CHECKIN_ROTATE_SECONDS, CHECKIN_TOKEN_TTL_SECONDS,
+    CHECKIN_REFRESH_SECONDS, CHECKIN_AUTO_CLOSE_MINUTES."""
+
+    rotate_seconds: int = 30
+    token_ttl_seconds: int = 60
+    refresh_seconds: int = 5
+    auto_close_minutes: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class TestingSettings:
+    """Online tests: TESTING_GRACE_SECONDS, how late an answer may arrive after the deadline
+    (network delays)."""
+
+    __test__ = False  # not a pytest class
+
+    grace_seconds: int = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +90,9 @@ class Settings:
     # Prometheus metrics and /healthz on a port of their own; None switches them off.
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
+    academic: AcademicSettings = field(default_factory=AcademicSettings)
+    checkin: CheckinSettings = field(default_factory=CheckinSettings)
+    testing: TestingSettings = field(default_factory=TestingSettings)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -220,6 +259,9 @@ def load_settings(env: dict[str, str] | None = None, *, require_token: bool = Tr
         throttle_burst=_float(env, "THROTTLE_BURST", 15.0),
         metrics_port=_port(env, "METRICS_PORT"),
         metrics_host=env.get("METRICS_HOST", "").strip() or "127.0.0.1",
+        academic=load_academic_settings(env),
+        checkin=load_checkin_settings(env),
+        testing=load_testing_settings(env),
         # The letterhead of issued documents: UNIVERSITY_ADDRESS, UNIVERSITY_PHONE, ...
         extra={
             key.lower(): value.strip()
@@ -228,6 +270,68 @@ def load_settings(env: dict[str, str] | None = None, *, require_token: bool = Tr
         },
         **_webhook(env),
     )
+
+
+def load_academic_settings(env: Mapping[str, str]) -> AcademicSettings:
+    """Rules from `GRADING_RULES_FILE` (JSON, the keys of `GradingRules.from_mapping`) and
+    `ABSENCE_LIMIT_PERCENT`; the university's defaults otherwise.
+
+    A bad file or value stops start-up instead of grading with the wrong scale.
+    """
+    rules = DEFAULT_RULES
+    path = (env.get("GRADING_RULES_FILE") or "").strip()
+    if path:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"GRADING_RULES_FILE {path!r} cannot be read: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"GRADING_RULES_FILE {path!r} must hold a JSON object")
+        try:
+            rules = GradingRules.from_mapping(data)
+        except ValueError as exc:
+            raise ConfigError(f"GRADING_RULES_FILE {path!r}: {exc}") from exc
+    limit = Decimal(DEFAULT_ABSENCE_LIMIT_PERCENT)
+    raw = (env.get("ABSENCE_LIMIT_PERCENT") or "").strip()
+    if raw:
+        try:
+            limit = Decimal(raw)
+        except InvalidOperation as exc:
+            raise ConfigError(f"ABSENCE_LIMIT_PERCENT must be a number, got {raw!r}") from exc
+        if not 0 < limit <= 100:
+            raise ConfigError(f"ABSENCE_LIMIT_PERCENT must be within 1..100, got {raw!r}")
+    return AcademicSettings(rules=rules, absence_limit=limit / 100)
+
+
+def _bounded(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def load_checkin_settings(env: Mapping[str, str]) -> CheckinSettings:
+    rotate = _bounded(env, "CHECKIN_ROTATE_SECONDS", 30, 5, 600)
+    return CheckinSettings(
+        rotate_seconds=rotate,
+        # A code must outlive its time on the screen, or a student scanning at the last second
+        # would be refused.
+        token_ttl_seconds=max(
+            rotate + 5, _bounded(env, "CHECKIN_TOKEN_TTL_SECONDS", 60, 10, 1800)
+        ),
+        refresh_seconds=_bounded(env, "CHECKIN_REFRESH_SECONDS", 5, 2, 60),
+        auto_close_minutes=_bounded(env, "CHECKIN_AUTO_CLOSE_MINUTES", 30, 0, 600),
+    )
+
+
+def load_testing_settings(env: Mapping[str, str]) -> TestingSettings:
+    return TestingSettings(grace_seconds=_bounded(env, "TESTING_GRACE_SECONDS", 30, 0, 3600))
 
 
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{16,256}$")

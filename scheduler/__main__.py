@@ -17,6 +17,7 @@ from bot.config import ConfigError, load_settings
 from bot.factory import create_bot
 from bot.i18n import build_i18n
 from bot.preflight import StartupError, check_environment
+from bot.services.journal import use_academic_settings
 from bot.views import load_renderers
 from db.session import Database
 from scheduler.context import JobContext
@@ -28,6 +29,7 @@ log = logging.getLogger("scheduler")
 async def run() -> int:
     settings = load_settings()
     load_renderers()  # the pushes this process sends; it needs no handler
+    use_academic_settings(settings.academic)
     # One line, and nothing created, when the database is not there (bot/preflight.py).
     await check_environment(settings.database_url, None)
     db = Database.from_url(settings.database_url)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bot.config import load_academic_settings
 from bot.delivery.render import render
 from bot.demo.core import DEMO_ACCOUNTS
 from bot.i18n import fmt_number
@@ -95,22 +96,22 @@ def test_parse_mark(text: str, value: Decimal | None) -> None:
 
 
 def test_config_defaults_and_overrides(tmp_path: Path) -> None:
-    assert svc.load_academic_config({}).rules == grading.DEFAULT_RULES
-    assert svc.load_academic_config({}).absence_limit == Decimal("0.2")
+    assert load_academic_settings({}).rules == grading.DEFAULT_RULES
+    assert load_academic_settings({}).absence_limit == Decimal("0.2")
     rules_file = tmp_path / "rules.json"
     rules_file.write_text(json.dumps({"admission_weight": "0.5", "exam_weight": "0.5"}))
-    cfg = svc.load_academic_config(
+    cfg = load_academic_settings(
         {"GRADING_RULES_FILE": str(rules_file), "ABSENCE_LIMIT_PERCENT": "25"}
     )
     assert cfg.rules.exam_weight == Decimal("0.5")
     assert cfg.absence_limit == Decimal("0.25")
     with pytest.raises(ValueError, match="ABSENCE_LIMIT_PERCENT"):
-        svc.load_academic_config({"ABSENCE_LIMIT_PERCENT": "abc"})
+        load_academic_settings({"ABSENCE_LIMIT_PERCENT": "abc"})
     with pytest.raises(ValueError, match="cannot be read"):
-        svc.load_academic_config({"GRADING_RULES_FILE": str(tmp_path / "missing.json")})
+        load_academic_settings({"GRADING_RULES_FILE": str(tmp_path / "missing.json")})
     rules_file.write_text(json.dumps({"pass_treshold": 50}))
     with pytest.raises(ValueError, match="unknown grading rule keys"):
-        svc.load_academic_config({"GRADING_RULES_FILE": str(rules_file)})
+        load_academic_settings({"GRADING_RULES_FILE": str(rules_file)})
 
 
 def _row(

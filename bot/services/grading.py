@@ -237,6 +237,8 @@ def _band_from_mapping(item: Mapping[str, Any]) -> LetterBand:
 
 
 DEFAULT_RULES = GradingRules()
+# Share of a discipline's classes (in per cent) a student may miss before being warned.
+DEFAULT_ABSENCE_LIMIT_PERCENT = 20
 
 
 def _decimal(value: Number, name: str) -> Decimal:

@@ -2,7 +2,8 @@
 
 The grading rules and the absence limit live in one place, `academic_config()`: the Kazakh
 defaults of `bot.services.grading`, overridable by a JSON file named in `GRADING_RULES_FILE`
-(the keys of `GradingRules.from_mapping`) and by `ABSENCE_LIMIT_PERCENT`.
+(the keys of `GradingRules.from_mapping`) and by `ABSENCE_LIMIT_PERCENT`, both read and checked
+with the other settings (`Settings.academic`, bot/config.py).
 
 Every mark change goes through `set_control_mark` / `add_current_mark`, and every attendance
 change through `mark_attendance`, so the student's push is queued whichever path made the change
@@ -11,14 +12,11 @@ change through `mark_attendance`, so the student's push is queued whichever path
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from aiogram.utils.i18n import gettext as _
@@ -26,10 +24,10 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from bot.config import load_env
+from bot.config import AcademicSettings
 from bot.services import grading
 from bot.services.errors import DomainError
-from bot.services.grading import DEFAULT_RULES, ExamTarget, GradingRules, LetterGrade
+from bot.services.grading import ExamTarget, GradingRules, LetterGrade
 from bot.services.notify import NoticeKind, notify
 from db.models import AcademicPeriod, Discipline, Group, Student, Teacher, User
 from db.models.academic import (
@@ -43,52 +41,25 @@ from db.models.academic import (
 )
 
 CONTROLS = ("midterm1", "midterm2", "exam")
-DEFAULT_ABSENCE_LIMIT_PERCENT = 20
 _CENT = Decimal("0.01")
 
 
 # ---- configuration ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class AcademicConfig:
-    rules: GradingRules = DEFAULT_RULES
-    # Share of a discipline's classes a student may miss before being warned (0.2 = 20 %).
-    absence_limit: Decimal = Decimal(DEFAULT_ABSENCE_LIMIT_PERCENT) / 100
+# The grading rules and absence limit of this process: `Settings.academic`, read and checked at
+# start-up and installed by the entry points (bot, scheduler, command-line tools); the
+# university's defaults until then.
+_academic = AcademicSettings()
 
 
-def load_academic_config(env: Mapping[str, str]) -> AcademicConfig:
-    """Rules from `GRADING_RULES_FILE` (JSON) and `ABSENCE_LIMIT_PERCENT`; defaults otherwise.
-
-    Raises ValueError with a readable message on a bad file or value, so a typo stops start-up
-    instead of grading with the wrong scale.
-    """
-    rules = DEFAULT_RULES
-    path = (env.get("GRADING_RULES_FILE") or "").strip()
-    if path:
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ValueError(f"GRADING_RULES_FILE {path!r} cannot be read: {exc}") from exc
-        if not isinstance(data, dict):
-            raise ValueError(f"GRADING_RULES_FILE {path!r} must hold a JSON object")
-        rules = GradingRules.from_mapping(data)
-    limit = Decimal(DEFAULT_ABSENCE_LIMIT_PERCENT)
-    raw = (env.get("ABSENCE_LIMIT_PERCENT") or "").strip()
-    if raw:
-        try:
-            limit = Decimal(raw)
-        except InvalidOperation as exc:
-            raise ValueError(f"ABSENCE_LIMIT_PERCENT must be a number, got {raw!r}") from exc
-        if not 0 < limit <= 100:
-            raise ValueError(f"ABSENCE_LIMIT_PERCENT must be within 1..100, got {raw!r}")
-    return AcademicConfig(rules=rules, absence_limit=limit / 100)
+def use_academic_settings(academic: AcademicSettings) -> None:
+    global _academic
+    _academic = academic
 
 
-@lru_cache(maxsize=1)
-def academic_config() -> AcademicConfig:
-    """The configuration of this process (read once from the environment and `.env`)."""
-    return load_academic_config(load_env())
+def academic_config() -> AcademicSettings:
+    return _academic
 
 
 def rules() -> GradingRules:
