@@ -9,7 +9,6 @@ by the service when the appeal is filed.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,21 +17,21 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
-from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.filters import SignedIn
-from bot.i18n import fmt_date, fmt_datetime, fmt_number
+from bot.i18n import fmt_date, fmt_datetime
 from bot.keyboards.appeals import AplCb, markup_of
-from bot.keyboards.common import NavCb, PageCb, home_button, pager_row
+from bot.keyboards.common import NavCb, PageCb, home_button, pager_buttons, pager_row, short
 from bot.modules import MenuItem, Module
 from bot.services import appeals as svc
 from bot.services import journal
 from bot.services.appeals import AttemptAppeal, PassedTest, WrongQuestion
 from bot.services.auth import Viewer
 from bot.ui import SAFE_TEXT_LIMIT, esc, show
+from bot.views.common import current_locale, num
 from db.models import AcademicPeriod, Role
 from db.models.appeals import AppealItemStatus
 from db.models.testing import Difficulty
@@ -51,19 +50,6 @@ class AppealInput(StatesGroup):
 
 
 # ------------------------------------------------------------------------------- wording
-
-
-def _locale() -> str:
-    return get_i18n().current_locale
-
-
-def _num(value: Decimal | int | None) -> str:
-    return fmt_number(value, _locale()) if value is not None else "—"
-
-
-def _short(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def left_text(deadline: datetime, now: datetime) -> str:
@@ -106,7 +92,7 @@ def item_state(question: WrongQuestion, tz: ZoneInfo) -> str | None:
     else:
         text = _("❌ Appeal rejected")
     if item.decided_at is not None:
-        text += " · " + fmt_datetime(item.decided_at, _locale(), tz, "short")
+        text += " · " + fmt_datetime(item.decided_at, current_locale(), tz, "short")
     if item.decision_comment:
         text += "\n" + _("Reviewer's comment: {text}").format(text=esc(item.decision_comment))
     return text
@@ -135,13 +121,13 @@ def _row_lines(n: int, row: PassedTest, now: datetime, tz: ZoneInfo) -> list[str
     lines = [
         f"<b>{n}. {esc(row.test.name)}</b>",
         _("{discipline} · {date}").format(
-            discipline=esc(row.discipline.name(_locale())),
-            date=fmt_date(finished.astimezone(tz).date(), _locale(), "short"),
+            discipline=esc(row.discipline.name(current_locale())),
+            date=fmt_date(finished.astimezone(tz).date(), current_locale(), "short"),
         ),
         _("Questions (easy / medium / hard): {values}").format(values=_triple(row.totals)),
         _("Correct answers: {values}").format(values=_triple(row.correct_before)),
         _("Correct with appeal: {values}").format(values=_triple(row.correct_with_appeal)),
-        _("Score: {score}").format(score=_num(attempt.score)),
+        _("Score: {score}").format(score=num(attempt.score)),
     ]
     if row.pending:
         lines.append(_("⏳ Questions awaiting a decision: {n}").format(n=row.pending))
@@ -164,8 +150,8 @@ async def render_list(
     head = [
         _("<b>Passed tests</b>"),
         _("Tests for the period: {start} – {end}").format(
-            start=fmt_date(period.starts_on, _locale(), "short"),
-            end=fmt_date(period.ends_on, _locale(), "short"),
+            start=fmt_date(period.starts_on, current_locale(), "short"),
+            end=fmt_date(period.ends_on, current_locale(), "short"),
         ),
         "",
     ]
@@ -178,7 +164,7 @@ async def render_list(
         buttons.append(
             [
                 InlineKeyboardButton(
-                    text=f"{n}. {_short(row.test.name, 40)}",
+                    text=f"{n}. {short(row.test.name, 40)}",
                     callback_data=AplCb(a="at", i=row.attempt.id).pack(),
                 )
             ]
@@ -200,8 +186,8 @@ async def render_periods(db: Database, viewer: Viewer) -> tuple[str, Any]:
         [
             InlineKeyboardButton(
                 text=_("{start} – {end}").format(
-                    start=fmt_date(p.starts_on, _locale(), "short"),
-                    end=fmt_date(p.ends_on, _locale(), "short"),
+                    start=fmt_date(p.starts_on, current_locale(), "short"),
+                    end=fmt_date(p.ends_on, current_locale(), "short"),
                 ),
                 callback_data=AplCb(a="ls", i=p.id).pack(),
             )
@@ -226,7 +212,7 @@ def answer_list(values: list[str]) -> str:
     """Chosen or correct options as one escaped line, cut to a readable length."""
     if not values:
         return _("no answer")
-    return esc(_short("; ".join(values), ANSWER_TEXT_LIMIT))
+    return esc(short("; ".join(values), ANSWER_TEXT_LIMIT))
 
 
 def pack_pages(blocks: list[str], budget: int, most: int) -> list[list[int]]:
@@ -248,8 +234,8 @@ def appeal_head(view: AttemptAppeal, now: datetime, tz: ZoneInfo) -> str:
     attempt = view.attempt
     lines = [
         _("<b>Appeal: {name}</b>").format(name=esc(view.test.name)),
-        _("Discipline: {name}").format(name=esc(view.discipline.name(_locale()))),
-        _("Score: {score}").format(score=_num(attempt.score)),
+        _("Discipline: {name}").format(name=esc(view.discipline.name(current_locale()))),
+        _("Score: {score}").format(score=num(attempt.score)),
     ]
     if view.deadline is None:
         lines.append(_("This test does not allow appeals."))
@@ -257,13 +243,13 @@ def appeal_head(view: AttemptAppeal, now: datetime, tz: ZoneInfo) -> str:
         lines.append(
             _("⏳ The appeal window is limited: {left} left (until {time}).").format(
                 left=left_text(view.deadline, now),
-                time=fmt_datetime(view.deadline, _locale(), tz, "short"),
+                time=fmt_datetime(view.deadline, current_locale(), tz, "short"),
             )
         )
     else:
         lines.append(
             _("The appeal window closed on {time}.").format(
-                time=fmt_datetime(view.deadline, _locale(), tz, "short")
+                time=fmt_datetime(view.deadline, current_locale(), tz, "short")
             )
         )
     lines.append("")
@@ -279,7 +265,7 @@ def question_block(q: WrongQuestion, selection: dict[str, str], tz: ZoneInfo) ->
         _("<b>Question {n}</b> ({level})").format(
             n=q.position, level=difficulty_name(q.difficulty)
         ),
-        esc(_short(q.text, QUESTION_TEXT_LIMIT)),
+        esc(short(q.text, QUESTION_TEXT_LIMIT)),
         _("Your answer: {answer}").format(answer=answer_list(q.chosen)),
     ]
     state = item_state(q, tz)
@@ -323,27 +309,8 @@ def appeal_buttons(
                     )
                 )
             rows.append(row)
-    if pages > 1:
-        nav = []
-        if page > 0:
-            nav.append(
-                InlineKeyboardButton(
-                    text="‹", callback_data=AplCb(a="at", i=attempt_id, p=page - 1).pack()
-                )
-            )
-        nav.append(
-            InlineKeyboardButton(
-                text=f"{page + 1}/{pages}",
-                callback_data=AplCb(a="at", i=attempt_id, p=page).pack(),
-            )
-        )
-        if page < pages - 1:
-            nav.append(
-                InlineKeyboardButton(
-                    text="›", callback_data=AplCb(a="at", i=attempt_id, p=page + 1).pack()
-                )
-            )
-        rows.append(nav)
+    if pager := pager_buttons(lambda p: AplCb(a="at", i=attempt_id, p=p).pack(), page, pages):
+        rows.append(pager)
     if is_open and selection:
         rows.append(
             [

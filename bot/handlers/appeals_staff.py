@@ -8,7 +8,6 @@ teacher, the appeal commission, an admin. It is checked again on every press.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,21 +16,21 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
-from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.filters import SignedIn
 from bot.handlers.appeals import answer_list, difficulty_name, pack_pages
-from bot.i18n import fmt_datetime, fmt_number
+from bot.i18n import fmt_datetime
 from bot.keyboards.appeals import AprCb, markup_of
-from bot.keyboards.common import NavCb, home_button
+from bot.keyboards.common import NavCb, home_button, pager_buttons, short
 from bot.modules import MenuItem, Module
 from bot.services import appeals as svc
 from bot.services.appeals import AppealReview, Reviewer, WrongQuestion
 from bot.services.auth import Viewer
 from bot.ui import SAFE_TEXT_LIMIT, esc, show
+from bot.views.common import current_locale, num
 from db.models import Role
 from db.models.appeals import AppealItemStatus
 from db.session import Database
@@ -44,19 +43,6 @@ TEXT_LIMIT = 600
 
 class DecisionInput(StatesGroup):
     comment = State()
-
-
-def _locale() -> str:
-    return get_i18n().current_locale
-
-
-def _short(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _num(value: Decimal | None) -> str:
-    return fmt_number(value, _locale()) if value is not None else "—"
 
 
 def _reviewer(viewer: Viewer) -> Reviewer:
@@ -90,35 +76,21 @@ async def render_queue(db: Database, viewer: Viewer, page: int, tz: ZoneInfo) ->
                 student=esc(entry.student_name),
                 group=group,
                 test=esc(entry.test_name),
-                discipline=esc(entry.discipline.name(_locale())),
+                discipline=esc(entry.discipline.name(current_locale())),
                 pending=entry.pending,
-                time=fmt_datetime(entry.filed_at, _locale(), tz, "short"),
+                time=fmt_datetime(entry.filed_at, current_locale(), tz, "short"),
             )
         )
         rows.append(
             [
                 InlineKeyboardButton(
-                    text=f"{n}. {_short(entry.student_name, 30)} — {_short(entry.test_name, 25)}",
+                    text=f"{n}. {short(entry.student_name, 30)} — {short(entry.test_name, 25)}",
                     callback_data=AprCb(a="ap", i=entry.appeal_id).pack(),
                 )
             ]
         )
-    if pages > 1:
-        nav = []
-        if page > 0:
-            nav.append(
-                InlineKeyboardButton(text="‹", callback_data=AprCb(a="q", p=page - 1).pack())
-            )
-        nav.append(
-            InlineKeyboardButton(
-                text=f"{page + 1}/{pages}", callback_data=AprCb(a="q", p=page).pack()
-            )
-        )
-        if page < pages - 1:
-            nav.append(
-                InlineKeyboardButton(text="›", callback_data=AprCb(a="q", p=page + 1).pack())
-            )
-        rows.append(nav)
+    if pager := pager_buttons(lambda p: AprCb(a="q", p=p).pack(), page, pages):
+        rows.append(pager)
     rows.append([home_button()])
     return "\n".join(lines), markup_of(rows)
 
@@ -133,7 +105,11 @@ def _decision_line(q: WrongQuestion, review: AppealReview, tz: ZoneInfo) -> str:
     line = _("{verdict} by {who}, {time}").format(
         verdict=verdict,
         who=esc(who),
-        time=fmt_datetime(item.decided_at, _locale(), tz, "short") if item.decided_at else "—",
+        time=(
+            fmt_datetime(item.decided_at, current_locale(), tz, "short")
+            if item.decided_at
+            else "—"
+        ),
     )
     if item.decision_comment:
         line += "\n" + _("Comment: {text}").format(text=esc(item.decision_comment))
@@ -149,9 +125,9 @@ def review_head(review: AppealReview) -> str:
                 student=esc(review.student_name), group=group
             ),
             _("Test: {name}").format(name=esc(review.test.name)),
-            _("Discipline: {name}").format(name=esc(review.discipline.name(_locale()))),
+            _("Discipline: {name}").format(name=esc(review.discipline.name(current_locale()))),
             _("Score now: {score} (before the appeal: {before})").format(
-                score=_num(attempt.score), before=_num(review.appeal.score_before)
+                score=num(attempt.score), before=num(review.appeal.score_before)
             ),
         ]
     )
@@ -164,7 +140,7 @@ def item_block(q: WrongQuestion, review: AppealReview, tz: ZoneInfo) -> str:
             _("<b>Question {n}</b> ({level})").format(
                 n=q.position, level=difficulty_name(q.difficulty)
             ),
-            esc(_short(q.text, TEXT_LIMIT)),
+            esc(short(q.text, TEXT_LIMIT)),
             _("Correct answer: {answer}").format(answer=answer_list(q.correct)),
             _("Student's answer: {answer}").format(answer=answer_list(q.chosen)),
             _("Student's comment: {text}").format(
@@ -193,26 +169,8 @@ def review_buttons(review: AppealReview, chunk: list[WrongQuestion], page: int, 
                 ),
             ]
         )
-    if pages > 1:
-        nav = []
-        if page > 0:
-            nav.append(
-                InlineKeyboardButton(
-                    text="‹", callback_data=AprCb(a="ap", i=appeal_id, p=page - 1).pack()
-                )
-            )
-        nav.append(
-            InlineKeyboardButton(
-                text=f"{page + 1}/{pages}", callback_data=AprCb(a="ap", i=appeal_id, p=page).pack()
-            )
-        )
-        if page < pages - 1:
-            nav.append(
-                InlineKeyboardButton(
-                    text="›", callback_data=AprCb(a="ap", i=appeal_id, p=page + 1).pack()
-                )
-            )
-        rows.append(nav)
+    if pager := pager_buttons(lambda p: AprCb(a="ap", i=appeal_id, p=p).pack(), page, pages):
+        rows.append(pager)
     rows.append(
         [InlineKeyboardButton(text=_("« Appeals to review"), callback_data=AprCb(a="q").pack())]
     )
@@ -350,7 +308,7 @@ async def _decide(
         decision = await svc.decide(session, _reviewer(viewer), item_id, accept, comment, now)
     verdict = _("Accepted") if decision.accepted else _("Rejected")
     note = _("{verdict}. Score: {before} → {after}").format(
-        verdict=verdict, before=_num(decision.score_before), after=_num(decision.score_after)
+        verdict=verdict, before=num(decision.score_before), after=num(decision.score_after)
     )
     if isinstance(event, CallbackQuery):
         await event.answer(note, show_alert=True)

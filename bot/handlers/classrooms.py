@@ -18,7 +18,7 @@ from bot.config import Settings
 from bot.downloads import attachment_refusal_text
 from bot.i18n import fmt_datetime
 from bot.keyboards.classrooms import ClsCb, cls_button, kind_label
-from bot.keyboards.common import NavCb, back_button, rows
+from bot.keyboards.common import NavCb, back_button, pager_buttons, rows
 from bot.modules import HomeContext, MenuItem, Module
 from bot.services import classrooms as svc
 from bot.services.auth import Viewer
@@ -137,13 +137,7 @@ async def _list_screen(
         )
     ]
     keyboard = [filter_row, kind_row, *rows(numbered, per_row=4)]
-    if pages > 1:
-        pager = []
-        if page > 0:
-            pager.append(cls_button("‹", a="list", p=page - 1, **base))
-        pager.append(cls_button(f"{page + 1}/{pages}", a="list", p=page, **base))
-        if page < pages - 1:
-            pager.append(cls_button("›", a="list", p=page + 1, **base))
+    if pager := pager_buttons(lambda p: ClsCb(a="list", p=p, **base).pack(), page, pages):
         keyboard.append(pager)
     keyboard.append([back_button()])
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=keyboard)
@@ -357,13 +351,7 @@ async def _members_screen(
         for m in shown
     ]
     keyboard = [*rows(buttons, per_row=1)]
-    if pages > 1:
-        pager = []
-        if page > 0:
-            pager.append(cls_button("‹", a="mem", c=classroom_id, p=page - 1))
-        pager.append(cls_button(f"{page + 1}/{pages}", a="mem", c=classroom_id, p=page))
-        if page < pages - 1:
-            pager.append(cls_button("›", a="mem", c=classroom_id, p=page + 1))
+    if pager := pager_buttons(lambda p: ClsCb(a="mem", c=classroom_id, p=p).pack(), page, pages):
         keyboard.append(pager)
     keyboard.append([cls_button(_("« Back"), a="room", c=classroom_id)])
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=keyboard)

@@ -29,8 +29,8 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     Message,
 )
-from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -58,6 +58,7 @@ from bot.services.exports import Column, Sheet, file_name, workbook_bytes
 from bot.services.fonts import FontNotFoundError
 from bot.services.testing import TestingError
 from bot.ui import esc, show
+from bot.views.common import current_locale
 from bot.views.service_centre import status_label
 from db.models import AcademicPeriod, Discipline, Group, Role
 from db.models.delivery import DeliveryStatus
@@ -81,10 +82,6 @@ _RANGE = re.compile(
 
 class AttendanceRange(StatesGroup):
     text = State()
-
-
-def _locale() -> str:
-    return get_i18n().current_locale
 
 
 def _today(clock: Clock, settings: Settings) -> date:
@@ -161,7 +158,7 @@ async def _class_unit(
 def journal_sheets(
     found: data.GroupJournal, discipline: Discipline, group: Group, period: AcademicPeriod
 ) -> list[Sheet]:
-    locale = _locale()
+    locale = current_locale()
     caption = [
         _("{discipline} · group {group}").format(
             discipline=discipline.name(locale), group=group.code
@@ -249,7 +246,7 @@ async def on_journal(
         file_name("journal", group.code, discipline.code, period.code),
         _("Journal of group {group}: {discipline}, {period}.").format(
             group=esc(group.code),
-            discipline=esc(discipline.name(_locale())),
+            discipline=esc(discipline.name(current_locale())),
             period=esc(period_title(period)),
         ),
     )
@@ -389,7 +386,7 @@ async def _attendance_export(
             end=end,
             teacher_id=None if viewer.is_staff else viewer.teacher_id,
         )
-    locale = _locale()
+    locale = current_locale()
     return (
         attendance_sheet(sheet_data, discipline, group, start, end),
         file_name("attendance", group.code, discipline.code, f"{start:%Y%m%d}", f"{end:%Y%m%d}"),
@@ -405,7 +402,7 @@ async def _attendance_export(
 def attendance_sheet(
     found: data.AttendanceSheet, discipline: Discipline, group: Group, start: date, end: date
 ) -> Sheet:
-    locale = _locale()
+    locale = current_locale()
     present_mark, absent_mark = "✓", _("abs.")
     columns = [Column(_("Student ID")), Column(_("Student"))]
     for held in found.classes:
@@ -545,7 +542,7 @@ async def on_averages_chart(
         period, discipline, group = unit
         averages, without = await data.group_averages(session, discipline.id, group.id, period.id)
     await callback.answer(_("Drawing the chart…"))
-    locale = _locale()
+    locale = current_locale()
     cfg = journal_svc.rules()
     mean = sum(averages) / len(averages) if averages else None
     subtitle = ngettext("{n} student with marks", "{n} students with marks", len(averages)).format(
@@ -600,7 +597,7 @@ async def on_student_chart(
         await _refuse(callback)
         return
     await callback.answer(_("Drawing the chart…"))
-    locale = _locale()
+    locale = current_locale()
     cfg = journal_svc.rules()
     limit = detail.absences.limit
     floor = float((1 - limit) * 100)
@@ -667,7 +664,7 @@ async def on_test_results(
             return
         lines = await data.test_results(session, test.id)
     await callback.answer(_("Preparing the spreadsheet…"))
-    locale = _locale()
+    locale = current_locale()
     columns = [
         Column(_("Student ID")),
         Column(_("Student")),
@@ -809,7 +806,7 @@ async def on_queue(
     clock: Clock,
 ) -> None:
     """📥 Export the queue (XLSX) on the requests queue screen."""
-    locale = _locale()
+    locale = current_locale()
     async with db.read() as session:
         service_name = None
         if callback_data.x:

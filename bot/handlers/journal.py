@@ -9,7 +9,6 @@ from typing import Any
 
 from aiogram import F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
@@ -32,14 +31,11 @@ from bot.services import journal as svc
 from bot.services.auth import Viewer
 from bot.services.grading import ExamTarget, display_letter
 from bot.ui import esc, show, split_text
+from bot.views.common import current_locale
 from db.models import Role
 from db.session import Database
 
 ROWS_PER_PAGE = 6
-
-
-def _locale(viewer: Viewer | None = None) -> str:
-    return get_i18n().current_locale
 
 
 def letter_text(row: svc.JournalRow) -> str:
@@ -47,7 +43,7 @@ def letter_text(row: svc.JournalRow) -> str:
         return "—"
     return _("{letter} · {points} · {traditional}").format(
         letter=row.grade.display,
-        points=fmt_number(row.grade.points, _locale(), fixed=True),
+        points=fmt_number(row.grade.points, current_locale(), fixed=True),
         traditional=traditional_label(row.grade.traditional),
     )
 
@@ -81,7 +77,7 @@ async def journal_screen(
 ) -> tuple[str, InlineKeyboardMarkup] | None:
     """The table of one period (the current one by default); None for a period not the
     student's."""
-    locale = _locale(viewer)
+    locale = current_locale()
     assert viewer.student_id is not None
     today = clock.now().astimezone(settings.tz).date()
     async with db.read() as session:
@@ -266,7 +262,7 @@ def attendance_block(detail: svc.DisciplineDetail, locale: str) -> str:
 async def detail_screen(
     db: Database, viewer: Viewer, enrolment_id: int, page: int
 ) -> tuple[str, InlineKeyboardMarkup] | None:
-    locale = _locale(viewer)
+    locale = current_locale()
     assert viewer.student_id is not None
     async with db.read() as session:
         detail = await svc.discipline_detail(session, viewer.student_id, enrolment_id)
@@ -312,7 +308,7 @@ async def periods_screen(db: Database, viewer: Viewer) -> tuple[str, InlineKeybo
     async with db.read() as session:
         periods = await svc.student_periods(session, viewer.student_id)
         summary = await svc.gpa_summary(session, viewer.student_id)
-    locale = _locale(viewer)
+    locale = current_locale()
     buttons = []
     for period in reversed(periods):
         gpa = summary.period_gpa.get(period.id)

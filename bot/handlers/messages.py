@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.handlers import messages_compose
 from bot.handlers.messages_compose import DRAFT_KEY, start_compose
 from bot.i18n import fmt_date, fmt_datetime, fmt_number
-from bot.keyboards.common import NavCb, home_button, pager_buttons
+from bot.keyboards.common import NavCb, home_button, markup, pager_buttons, short
 from bot.keyboards.exports import delivery_report_button
 from bot.keyboards.messages import (
     BOARD_ICON,
@@ -37,7 +37,6 @@ from bot.keyboards.messages import (
     button,
     kind_folder,
     kind_name,
-    short,
     state_name,
     status_name,
 )
@@ -57,10 +56,6 @@ LATEST = 5
 
 class TaskReply(StatesGroup):
     text = State()
-
-
-def _kb(*rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[r for r in rows if r])
 
 
 def _when(value: Any, settings: Settings) -> str:
@@ -98,7 +93,7 @@ async def _home_screen(
         [button(("🔵 " if i.unread else "") + short(i.subject), MailCb(a="open", id=i.message_id))]
         for i in latest
     ]
-    return "\n".join(lines), _kb(
+    return "\n".join(lines), markup(
         folders[:2],
         folders[2:],
         *opens,
@@ -226,7 +221,7 @@ async def _folder(
     await show(
         callback,
         "\n".join(lines),
-        _kb(*rows, pager, switch, [button(_("« Messages"), MailCb(a="home"))]),
+        markup(*rows, pager, switch, [button(_("« Messages"), MailCb(a="home"))]),
     )
 
 
@@ -336,7 +331,7 @@ def _message_keyboard(view: MessageView, page: int, pages: int) -> InlineKeyboar
             button(_("✉️ Messages"), MailCb(a="home")),
         ]
     )
-    return _kb(*rows)
+    return markup(*rows)
 
 
 async def _open(
@@ -431,7 +426,7 @@ async def _receipts(
     await show(
         callback,
         text,
-        _kb(pager, [button(_("« Back"), MailCb(a="open", id=message_id))]),
+        markup(pager, [button(_("« Back"), MailCb(a="open", id=message_id))]),
     )
 
 
@@ -489,7 +484,7 @@ async def _task_board(
     await show(
         callback,
         split_text(lines, 3800)[0],
-        _kb(
+        markup(
             *board_filter_buttons(message_id, board.counts, status),
             pager,
             [button(_("« Back"), MailCb(a="open", id=message_id))],
@@ -531,7 +526,7 @@ async def _progress(
     await show(
         callback,
         "\n".join(lines),
-        _kb(
+        markup(
             [button(_("🔄 Refresh"), MailCb(a="prog", id=message_id))],
             [delivery_report_button(message_id)],
             [button(_("« Back"), MailCb(a="open", id=message_id))],
@@ -694,7 +689,7 @@ async def _ask_task_reply(
         _("💬 Type your reply to the task «{subject}» (at most {n} characters):").format(
             subject=esc(view.message.subject), n=svc.REPLY_MAX
         ),
-        _kb([button(_("✖️ Cancel"), MailCb(a="open", id=message_id))]),
+        markup([button(_("✖️ Cancel"), MailCb(a="open", id=message_id))]),
     )
 
 
@@ -714,7 +709,7 @@ async def on_task_reply(
         await state.clear()
         await message.answer(
             _("This action is not available."),
-            reply_markup=_kb([button(_("✉️ Messages"), MailCb(a="home"))]),
+            reply_markup=markup([button(_("✉️ Messages"), MailCb(a="home"))]),
         )
         return
     try:
@@ -732,7 +727,7 @@ async def on_task_reply(
     await state.clear()
     await message.answer(
         _("✅ Your reply is saved; the sender sees it on the task board."),
-        reply_markup=_kb([button(_("Open the task"), MailCb(a="open", id=message_id))]),
+        reply_markup=markup([button(_("Open the task"), MailCb(a="open", id=message_id))]),
     )
 
 

@@ -22,7 +22,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.downloads import attachment_refusal_text
 from bot.i18n import fmt_date, fmt_number
-from bot.keyboards.common import pager_buttons
+from bot.keyboards.common import markup, pager_buttons, short
 from bot.keyboards.messages import (
     KIND_CODE,
     KIND_ICON,
@@ -30,7 +30,6 @@ from bot.keyboards.messages import (
     MailCb,
     button,
     kind_name,
-    short,
     target_kind_name,
     target_line,
 )
@@ -60,10 +59,6 @@ def _cancel_row() -> list[InlineKeyboardButton]:
     return [button(_("✖️ Cancel"), ComposeCb(a="cancel"))]
 
 
-def _kb(*rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[r for r in rows if r])
-
-
 def _title(draft: Draft) -> str:
     return f"{KIND_ICON[draft.kind]} <b>{esc(kind_name(draft.kind))}</b>"
 
@@ -88,7 +83,7 @@ async def _stale(callback: CallbackQuery, state: FSMContext) -> None:
     await show(
         callback,
         _("The draft is closed."),
-        _kb([button(_("✉️ Messages"), MailCb(a="home"))]),
+        markup([button(_("✉️ Messages"), MailCb(a="home"))]),
     )
 
 
@@ -98,7 +93,7 @@ async def _stale_typed(message: Message, state: FSMContext) -> None:
     await show(
         message,
         _("This draft is no longer open. Start a new message."),
-        _kb([button(_("✉️ Messages"), MailCb(a="home"))]),
+        markup([button(_("✉️ Messages"), MailCb(a="home"))]),
     )
 
 
@@ -119,7 +114,7 @@ async def start_compose(event: Message | CallbackQuery, state: FSMContext, viewe
     await show(
         event,
         _("✍️ <b>New message</b>\n\nWhat do you want to send?"),
-        _kb(*buttons, _cancel_row()),
+        markup(*buttons, _cancel_row()),
     )
 
 
@@ -137,7 +132,7 @@ async def _ask_subject(event: Message | CallbackQuery, state: FSMContext, draft:
             n=svc.SUBJECT_MAX
         )
     )
-    await show(event, text, _kb(_cancel_row()))
+    await show(event, text, markup(_cancel_row()))
 
 
 async def ask_body(event: Message | CallbackQuery, state: FSMContext, draft: Draft) -> None:
@@ -154,7 +149,7 @@ async def ask_body(event: Message | CallbackQuery, state: FSMContext, draft: Dra
     await show(
         event,
         text,
-        _kb([button(_("Without text ➡️"), ComposeCb(a="notext"))], _cancel_row()),
+        markup([button(_("Without text ➡️"), ComposeCb(a="notext"))], _cancel_row()),
     )
 
 
@@ -176,7 +171,7 @@ def _attachments_screen(draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
         )
         for media, _file_id, name in draft.attachments:
             lines.append(f"📎 {esc(name) if name else (_('photo') if media == 'photo' else '—')}")
-    return "\n".join(lines), _kb([button(_("Next ➡️"), ComposeCb(a="next"))], _cancel_row())
+    return "\n".join(lines), markup([button(_("Next ➡️"), ComposeCb(a="next"))], _cancel_row())
 
 
 async def _ask_attachments(
@@ -219,7 +214,7 @@ async def _ask_expiry(
         )
         for days in (7, 14, svc.EXPIRY_MAX_DAYS)
     ]
-    await show(event, text, _kb([buttons[0], buttons[1]], [buttons[2]], _cancel_row()))
+    await show(event, text, markup([buttons[0], buttons[1]], [buttons[2]], _cancel_row()))
 
 
 async def _recipients_screen(
@@ -253,7 +248,7 @@ async def _recipients_screen(
                 button(_("🗑 Clear the list"), ComposeCb(a="clear")),
             ]
         )
-    return "\n".join(lines), _kb(*rows, *tail, _cancel_row())
+    return "\n".join(lines), markup(*rows, *tail, _cancel_row())
 
 
 async def _ask_recipients(
@@ -318,7 +313,7 @@ async def _show_preview(
     else:
         buttons.append([button(_("📤 Send"), ComposeCb(a="send"))])
     buttons.append([button(_("✏️ Change the recipients"), ComposeCb(a="back"))])
-    await show(event, text, _kb(*buttons, _cancel_row()))
+    await show(event, text, markup(*buttons, _cancel_row()))
 
 
 def _fit(body: str, room: int) -> str:
@@ -367,7 +362,7 @@ async def _show_list(
     await show(
         callback,
         "\n".join(lines),
-        _kb(*rows, pager, [button(_("« Back"), ComposeCb(a="back"))], _cancel_row()),
+        markup(*rows, pager, [button(_("« Back"), ComposeCb(a="back"))], _cancel_row()),
     )
 
 
@@ -392,7 +387,7 @@ async def on_compose(
         await show(
             callback,
             _("The message was not sent."),
-            _kb([button(_("✉️ Messages"), MailCb(a="home"))]),
+            markup([button(_("✉️ Messages"), MailCb(a="home"))]),
         )
         return
     if action == "kind":
@@ -499,7 +494,7 @@ async def _recipient_action(
                 _title(draft)
                 + "\n\n"
                 + _("Type a name or a login (any part of it) to find a person:"),
-                _kb([button(_("« Back"), ComposeCb(a="back"))], _cancel_row()),
+                markup([button(_("« Back"), ComposeCb(a="back"))], _cancel_row()),
             )
             return
         await callback.answer()
@@ -556,7 +551,7 @@ async def _send(
     if draft.kind == MessageKind.announcement:
         rows.append([button(_("📊 Delivery progress"), MailCb(a="prog", id=sent.message_id))])
     rows.append([button(_("✉️ Messages"), MailCb(a="home"))])
-    await show(callback, text, _kb(*rows))
+    await show(callback, text, markup(*rows))
 
 
 # ---- handlers: typed input -------------------------------------------------------------------
@@ -571,7 +566,7 @@ async def on_subject(message: Message, state: FSMContext) -> None:
     try:
         draft.subject = svc.check_subject(message.text)
     except DomainError as exc:
-        await message.answer(exc.user_message() or "", reply_markup=_kb(_cancel_row()))
+        await message.answer(exc.user_message() or "", reply_markup=markup(_cancel_row()))
         return
     await _save_draft(state, draft)
     await ask_body(message, state, draft)
@@ -588,7 +583,9 @@ async def on_body(message: Message, state: FSMContext) -> None:
     except DomainError as exc:
         await message.answer(
             exc.user_message() or "",
-            reply_markup=_kb([button(_("Without text ➡️"), ComposeCb(a="notext"))], _cancel_row()),
+            reply_markup=markup(
+                [button(_("Without text ➡️"), ComposeCb(a="notext"))], _cancel_row()
+            ),
         )
         return
     await _save_draft(state, draft)
@@ -604,13 +601,13 @@ async def on_attachment(message: Message, state: FSMContext) -> None:
     if len(draft.attachments) >= svc.ATTACHMENTS_MAX:
         await message.answer(
             _("At most {n} attachments per message. Press «Next».").format(n=svc.ATTACHMENTS_MAX),
-            reply_markup=_kb([button(_("Next ➡️"), ComposeCb(a="next"))], _cancel_row()),
+            reply_markup=markup([button(_("Next ➡️"), ComposeCb(a="next"))], _cancel_row()),
         )
         return
     refusal = attachment_refusal_text(message)
     if refusal is not None:
         await message.answer(
-            refusal, reply_markup=_kb([button(_("Next ➡️"), ComposeCb(a="next"))], _cancel_row())
+            refusal, reply_markup=markup([button(_("Next ➡️"), ComposeCb(a="next"))], _cancel_row())
         )
         return
     if message.document is not None:
@@ -627,7 +624,7 @@ async def on_attachment_text(message: Message, state: FSMContext) -> None:
     """Text at the attachments step: a hint."""
     await message.answer(
         _("Send a document or a photo, or press «Next»."),
-        reply_markup=_kb([button(_("Next ➡️"), ComposeCb(a="next"))], _cancel_row()),
+        reply_markup=markup([button(_("Next ➡️"), ComposeCb(a="next"))], _cancel_row()),
     )
 
 
@@ -635,7 +632,7 @@ async def on_attachment_other(message: Message) -> None:
     """Anything else at the attachments step (a video, a sticker, a voice message...)."""
     await message.answer(
         _("Only documents and photos can be attached."),
-        reply_markup=_kb([button(_("Next ➡️"), ComposeCb(a="next"))], _cancel_row()),
+        reply_markup=markup([button(_("Next ➡️"), ComposeCb(a="next"))], _cancel_row()),
     )
 
 
@@ -688,7 +685,7 @@ async def on_search(
             _("Nobody found for «{query}». Try another spelling or a login.").format(
                 query=esc(query)
             ),
-            reply_markup=_kb(back, _cancel_row()),
+            reply_markup=markup(back, _cancel_row()),
         )
         return
     rows = [
@@ -697,14 +694,14 @@ async def on_search(
     ]
     await message.answer(
         _("Found for «{query}» — choose a person:").format(query=esc(query)),
-        reply_markup=_kb(*rows, back, _cancel_row()),
+        reply_markup=markup(*rows, back, _cancel_row()),
     )
 
 
 async def on_wrong_input(message: Message) -> None:
     """Something other than text where text is expected."""
     await message.answer(
-        _("Please type it as a text message, or cancel."), reply_markup=_kb(_cancel_row())
+        _("Please type it as a text message, or cancel."), reply_markup=markup(_cancel_row())
     )
 
 

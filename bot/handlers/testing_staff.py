@@ -23,7 +23,6 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     Message,
 )
-from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
 
@@ -33,9 +32,9 @@ from bot.downloads import DownloadRefused, download_bounded
 from bot.filters import SignedIn
 from bot.handlers.testing import control_name, default_rules, error_text
 from bot.i18n import LANGUAGE_NAMES, fmt_datetime, fmt_number
-from bot.keyboards.common import NavCb, back_button
+from bot.keyboards.common import NavCb, back_button, markup, pager_buttons, short
 from bot.keyboards.exports import test_results_button
-from bot.keyboards.testing import StaffCb, short
+from bot.keyboards.testing import StaffCb
 from bot.modules import MenuItem, Module
 from bot.services import testing as svc
 from bot.services.auth import Viewer
@@ -50,6 +49,7 @@ from bot.services.question_import import (
 from bot.services.question_import import Difficulty as ImportDifficulty
 from bot.services.testing import TestingError
 from bot.ui import esc, show, split_text
+from bot.views.common import current_locale
 from db.models import Group, Role, Student
 from db.models.testing import AttemptStatus, ControlKind, Difficulty, OnlineTest, QuestionBank
 from db.session import Database
@@ -143,30 +143,15 @@ def _btn(text: str, action: str, i: int = 0, p: int = 0) -> InlineKeyboardButton
     return InlineKeyboardButton(text=text, callback_data=StaffCb(a=action, i=i, p=p).pack())
 
 
-def _kb(*rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[r for r in rows if r])
-
-
 def _paged(
     buttons: list[InlineKeyboardButton], action: str, key: int, page: int
 ) -> tuple[list[list[InlineKeyboardButton]], int]:
     pages = max((len(buttons) + PAGE - 1) // PAGE, 1)
     page = min(max(page, 0), pages - 1)
     rows = [[b] for b in buttons[page * PAGE : (page + 1) * PAGE]]
-    nav = []
-    if pages > 1:
-        if page > 0:
-            nav.append(_btn("‹", action, key, page - 1))
-        nav.append(_btn(f"{page + 1}/{pages}", action, key, page))
-        if page < pages - 1:
-            nav.append(_btn("›", action, key, page + 1))
-    if nav:
+    if nav := pager_buttons(lambda p: StaffCb(a=action, i=key, p=p).pack(), page, pages):
         rows.append(nav)
     return rows, page
-
-
-def _locale(viewer: Viewer, settings: Settings) -> str:
-    return get_i18n().current_locale or viewer.locale or settings.default_locale
 
 
 # ------------------------------------------------------------------------------- screens
@@ -177,7 +162,7 @@ def staff_home() -> tuple[str, InlineKeyboardMarkup]:
         "<b>Tests (staff)</b>\n\nQuestion banks, new tests and their assignment, results, "
         "and the rules students read before a test."
     )
-    return text, _kb(
+    return text, markup(
         [_btn(_("📚 Question banks"), "banks")],
         [_btn(_("➕ New test"), "new")],
         [_btn(_("📋 Tests and results"), "tests")],
@@ -207,7 +192,7 @@ async def _disciplines_screen(
     async with db.read() as session:
         disciplines = await svc.disciplines_for(session, viewer.role, viewer.teacher_id)
     if not disciplines:
-        return _("You have no disciplines to work with."), _kb([_back()])
+        return _("You have no disciplines to work with."), markup([_back()])
     buttons = [
         InlineKeyboardButton(
             text=short(f"{d.code} · {d.name(locale)}", 60),
@@ -242,7 +227,7 @@ async def _discipline_banks(
                 hard=c[Difficulty.hard],
             )
         )
-    return "\n".join(lines), _kb(
+    return "\n".join(lines), markup(
         [_btn(_("📥 Import questions from a file"), "imp", discipline_id)],
         [_back("banks")],
     )
@@ -333,7 +318,7 @@ async def on_staff(
 ) -> None:
     """Every staff testing button; rights are checked again on each press."""
     a, i, p = callback_data.a, callback_data.i, callback_data.p
-    locale = _locale(viewer, settings)
+    locale = current_locale()
     try:
         handler = _ACTIONS.get(a)
         if handler is None:
@@ -373,7 +358,7 @@ async def _imp(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
     await state.set_state(ImportBank.file)
     await state.update_data(discipline_id=i)
     await cb.answer()
-    await show(cb, _import_prompt(), _kb([_btn(_("✖️ Cancel"), "disc", i)]))
+    await show(cb, _import_prompt(), markup([_btn(_("✖️ Cancel"), "disc", i)]))
 
 
 async def on_bank_file(
@@ -437,7 +422,7 @@ async def on_bank_file(
         await message.answer_document(document_report)
     await message.answer(
         pages[-1],
-        reply_markup=_kb(
+        reply_markup=markup(
             [_btn(_("📥 Import another file"), "imp", discipline_id)],
             [_btn(_("« Back to the banks"), "disc", discipline_id)],
         ),
@@ -499,7 +484,7 @@ async def _nd(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
         await show(
             cb,
             _("This discipline has no question bank yet: import questions first."),
-            _kb([_btn(_("📥 Import questions from a file"), "imp", i)], [_back("new")]),
+            markup([_btn(_("📥 Import questions from a file"), "imp", i)], [_back("new")]),
         )
         return
     await state.clear()
@@ -547,7 +532,7 @@ async def _nb(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
     await show(
         cb,
         _("<b>New test</b>\n\nStep 3. Send the name of the test (up to 200 characters)."),
-        _kb([_btn(_("✖️ Cancel"), "home")]),
+        markup([_btn(_("✖️ Cancel"), "home")]),
     )
 
 
@@ -581,7 +566,7 @@ async def _nc(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
     await show(
         cb,
         _("<b>New test</b>\n\nStep 5. Send the time limit in minutes (1–1440)."),
-        _kb([_btn(_("✖️ Cancel"), "home")]),
+        markup([_btn(_("✖️ Cancel"), "home")]),
     )
 
 
@@ -612,7 +597,7 @@ async def on_minutes(message: Message, state: FSMContext, db: Database, viewer: 
             medium=counts[Difficulty.medium],
             hard=counts[Difficulty.hard],
         ),
-        reply_markup=_kb([_btn(_("✖️ Cancel"), "home")]),
+        reply_markup=markup([_btn(_("✖️ Cancel"), "home")]),
     )
 
 
@@ -659,7 +644,7 @@ async def on_counts(message: Message, state: FSMContext, db: Database, viewer: V
             "<b>New test</b>\n\nStep 7. Send the window in which the test can be started: "
             "<code>DD.MM.YYYY HH:MM - DD.MM.YYYY HH:MM</code> (local time)."
         ),
-        reply_markup=_kb([_btn(_("✖️ Cancel"), "home")]),
+        reply_markup=markup([_btn(_("✖️ Cancel"), "home")]),
     )
 
 
@@ -697,9 +682,7 @@ async def on_window(
         return
     await state.update_data(opens=start.isoformat(), closes=end.isoformat())
     await state.set_state(None)
-    text, keyboard = _options_screen(
-        await state.get_data(), settings.tz, _locale(viewer, settings)
-    )
+    text, keyboard = _options_screen(await state.get_data(), settings.tz, current_locale())
     await message.answer(text, reply_markup=keyboard)
 
 
@@ -717,7 +700,7 @@ def _options_screen(
         *_summary(data, tz, locale),
     ]
     yes, no = "✅", "❌"
-    keyboard = _kb(
+    keyboard = markup(
         [_btn(_("Attempts allowed: {n}").format(n=attempts), "na")],
         [_btn(_("Shuffle questions: {v}").format(v=yes if sq else no), "nq")],
         [_btn(_("Shuffle options: {v}").format(v=yes if so else no), "no")],
@@ -849,7 +832,7 @@ async def _ns(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
     await show(
         cb,
         _("Send the record-book numbers of the students, separated by spaces or commas."),
-        _kb([_btn(_("« Back"), "ng")]),
+        markup([_btn(_("« Back"), "ng")]),
     )
 
 
@@ -933,7 +916,7 @@ async def _nx(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
         _("✅ The test «{name}» is created and assigned: students notified: {n}.").format(
             name=esc(test_name), n=len(users)
         ),
-        _kb([_btn(_("📋 Open the test"), "test", test_id)], [_back()]),
+        markup([_btn(_("📋 Open the test"), "test", test_id)], [_back()]),
     )
 
 
@@ -961,7 +944,7 @@ async def _tests(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
         tests = await svc.tests_overview(session, ids, limit=200)
     await cb.answer()
     if not tests:
-        await show(cb, _("<b>Tests and results</b>\n\nNo tests yet."), _kb([_back()]))
+        await show(cb, _("<b>Tests and results</b>\n\nNo tests yet."), markup([_back()]))
         return
     buttons = [
         InlineKeyboardButton(
@@ -1032,7 +1015,7 @@ async def _test(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
     await show(
         cb,
         "\n".join(lines),
-        _kb(
+        markup(
             [_btn(_("👥 Results by student"), "tres", i)],
             [test_results_button(i)],
             [_back("tests")],
@@ -1071,7 +1054,7 @@ async def _tres(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
         if page < pages - 1:
             nav.append(_btn("›", "tres", i, page + 1))
     await cb.answer()
-    await show(cb, "\n".join(lines)[:3900], _kb(nav, [_back("test", i)]))
+    await show(cb, "\n".join(lines)[:3900], markup(nav, [_back("test", i)]))
 
 
 # --------------------------------------------------------------------------------- rules
@@ -1109,7 +1092,7 @@ async def _re(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
             'Send the rules text in {language} (up to {n} characters), or "-" to use the '
             "built-in text."
         ).format(language=LANGUAGE_NAMES[SUPPORTED_LOCALES[p]], n=MAX_RULES_LENGTH),
-        _kb([_btn(_("✖️ Cancel"), "rules")]),
+        markup([_btn(_("✖️ Cancel"), "rules")]),
     )
 
 
@@ -1134,7 +1117,9 @@ async def on_rules_text(
         else:
             await svc.set_rules_text(session, code, text, viewer.user_id, clock.now())
     await state.clear()
-    await message.answer(_("The rules are saved."), reply_markup=_kb([_btn(_("« Back"), "rules")]))
+    await message.answer(
+        _("The rules are saved."), reply_markup=markup([_btn(_("« Back"), "rules")])
+    )
 
 
 _ACTIONS: dict[str, Any] = {

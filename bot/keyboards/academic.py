@@ -8,6 +8,7 @@ from aiogram.types import InlineKeyboardButton
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import fmt_date, fmt_number
+from bot.keyboards.common import pager_buttons
 from db.models import AcademicPeriod
 from db.models.academic import CalendarEventKind, ClassKind, WeekParity, WorkKind
 
@@ -74,23 +75,7 @@ def nav_row(
     make: type[CallbackData], page: int, pages: int, **fields: object
 ) -> list[InlineKeyboardButton]:
     """‹ 2/5 › for a screen of `pages` pages; empty when it fits on one."""
-    if pages <= 1:
-        return []
-    row = []
-    if page > 0:
-        row.append(
-            InlineKeyboardButton(text="‹", callback_data=make(pg=page - 1, **fields).pack())
-        )
-    row.append(
-        InlineKeyboardButton(
-            text=f"{page + 1}/{pages}", callback_data=make(pg=page, **fields).pack()
-        )
-    )
-    if page < pages - 1:
-        row.append(
-            InlineKeyboardButton(text="›", callback_data=make(pg=page + 1, **fields).pack())
-        )
-    return row
+    return pager_buttons(lambda p: make(pg=p, **fields).pack(), page, pages)
 
 
 # ---- labels ----------------------------------------------------------------------------------

@@ -74,6 +74,12 @@ def rows(
     return result
 
 
+def short(text: str, limit: int = 40) -> str:
+    """A subject or a name on one line, cut to `limit` characters to fit on a button."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def markup(*button_rows: Sequence[InlineKeyboardButton]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[list(r) for r in button_rows if r])
 

@@ -46,12 +46,6 @@ def button(text: str, data: CallbackData) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=data.pack())
 
 
-def short(text: str, limit: int = 40) -> str:
-    """A subject or a name cut to fit on a button."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 # ---- names shown on screens and buttons (translated in the reader's locale) ------------------
 
 KIND_ICON = {MessageKind.letter: "📨", MessageKind.task: "📋", MessageKind.announcement: "📢"}

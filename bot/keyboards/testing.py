@@ -11,7 +11,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.keyboards.common import NavCb, home_button
+from bot.keyboards.common import NavCb, home_button, pager_buttons, short
 
 GRID_PAGE = 40
 OPTION_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -50,11 +50,6 @@ class StaffCb(CallbackData, prefix="qs"):
 
 def letter(index: int) -> str:
     return OPTION_LETTERS[index] if index < len(OPTION_LETTERS) else str(index + 1)
-
-
-def short(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def to_list_button() -> InlineKeyboardButton:
@@ -147,26 +142,7 @@ def grid_keyboard(
         for pos in range(first, last + 1)
     ]
     rows = [buttons[i : i + 5] for i in range(0, len(buttons), 5)]
-    if pages > 1:
-        nav = []
-        if page > 0:
-            nav.append(
-                InlineKeyboardButton(
-                    text="‹", callback_data=QuizCb(a="grid", i=attempt_id, p=page - 1).pack()
-                )
-            )
-        nav.append(
-            InlineKeyboardButton(
-                text=f"{page + 1}/{pages}",
-                callback_data=QuizCb(a="grid", i=attempt_id, p=page).pack(),
-            )
-        )
-        if page < pages - 1:
-            nav.append(
-                InlineKeyboardButton(
-                    text="›", callback_data=QuizCb(a="grid", i=attempt_id, p=page + 1).pack()
-                )
-            )
+    if nav := pager_buttons(lambda p: QuizCb(a="grid", i=attempt_id, p=p).pack(), page, pages):
         rows.append(nav)
     rows.append(
         [

@@ -1,4 +1,4 @@
-"""Small pieces every view shares: the reader's locale, numbers, names cut to fit."""
+"""Small pieces every view shares: the reader's locale, numbers."""
 
 from __future__ import annotations
 
@@ -27,9 +27,3 @@ def num(value: object, locale: str | None = None) -> str:
         except ArithmeticError:
             return esc(value)
     return fmt_number(value, locale or current_locale())
-
-
-def short(text: str, limit: int = 40) -> str:
-    """A subject or a name on one line, cut to `limit` characters to fit on a button."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
