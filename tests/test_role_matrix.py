@@ -101,7 +101,18 @@ MATRIX: dict[str, frozenset[Role]] = {
     "classrooms.message.on_material": TEACHER,
     "classrooms.message.on_not_text": EVERYONE,
     "classrooms.callback_query.on_nav_classrooms": EVERYONE,
-    "classrooms.callback_query.on_cls": EVERYONE,
+    "classrooms.callback_query.on_list": EVERYONE,
+    "classrooms.callback_query.on_open_material": EVERYONE,
+    "classrooms.callback_query.on_room": EVERYONE,
+    "classrooms.callback_query.on_materials": EVERYONE,
+    "classrooms.callback_query.on_conversation": EVERYONE,
+    "classrooms.callback_query.on_members": TEACHER,
+    "classrooms.callback_query.on_mute": TEACHER,
+    "classrooms.callback_query.on_write": EVERYONE,
+    "classrooms.callback_query.on_add_material": TEACHER,
+    "classrooms.callback_query.on_remove_material": TEACHER,
+    "classrooms.callback_query.on_remove_confirmed": TEACHER,
+    "classrooms.callback_query.on_stale_button": EVERYONE,
     "library.message.on_item_link": EVERYONE,
     "library.message.on_quick_text": EVERYONE,
     "library.message.on_value_text": EVERYONE,
@@ -210,15 +221,8 @@ MATRIX: dict[str, frozenset[Role]] = {
 }
 # Actions only some roles may use inside a handler that every role reaches, by the word in the
 # payload's action field ("a"): each is tried by the other roles like a handler of their own.
-ACTIONS_FOR: dict[str, dict[str, frozenset[Role]]] = {
-    "classrooms.callback_query.on_cls": {
-        "add": TEACHER,
-        "rm": TEACHER,
-        "rmok": TEACHER,
-        "mem": TEACHER,
-        "mute": TEACHER,
-    },
-}
+# (Empty since the classroom actions got a handler each; kept for the next shared handler.)
+ACTIONS_FOR: dict[str, dict[str, frozenset[Role]]] = {}
 ACTORS = ("student", "teacher", "staff")
 
 

@@ -17,7 +17,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.downloads import attachment_refusal_text
 from bot.i18n import fmt_datetime
-from bot.keyboards.classrooms import ClsCb, cls_button, kind_label
+from bot.keyboards.classrooms import ClsCb, cls_button, kind_label, remove_material_keyboard
 from bot.keyboards.common import NavCb, back_button, pager_buttons, rows
 from bot.modules import HomeContext, MenuItem, Module
 from bot.services import classrooms as svc
@@ -377,7 +377,7 @@ def _cancel_keyboard(classroom_id: int) -> InlineKeyboardMarkup:
     )
 
 
-async def on_cls(
+async def on_list(
     callback: CallbackQuery,
     callback_data: ClsCb,
     state: FSMContext,
@@ -385,111 +385,204 @@ async def on_cls(
     viewer: Viewer,
     settings: Settings,
     clock: Clock,
-    bot: Bot,
 ) -> None:
-    """Every button of the classroom screens."""
-    action, cid = callback_data.a, callback_data.c
-    if action == "list":
-        await state.clear()
-        filters = svc.Filters(callback_data.f, callback_data.t, callback_data.k)
-        text, keyboard = await _list_screen(db, viewer, settings, clock, filters, callback_data.p)
-        await callback.answer()
-        await show(callback, text, keyboard)
-        return
-    if action == "mat":
-        await _send_material(callback, bot, db, viewer, cid, callback_data.m)
-        return
-    if action == "room":
-        await state.clear()
-        text, keyboard, previous = await _room_screen(db, viewer, settings, clock, cid)
-        await state.update_data(cls_seen={"c": cid, "at": _iso(previous)})
-    elif action == "mats":
-        text, keyboard = await _materials_screen(
-            db, viewer, settings, cid, await _since(state, cid, db, viewer)
-        )
-    elif action == "conv":
-        text, keyboard = await _conversation_screen(db, viewer, settings, cid, callback_data.p)
-    elif action == "mem":
-        text, keyboard = await _members_screen(db, viewer, settings, cid, callback_data.p)
-    elif action == "mute":
-        async with db.write() as session:
-            access = await svc.open_classroom(session, cid, viewer)
-            muted = await svc.is_muted(session, cid, callback_data.u)
-            await svc.set_muted(session, access, callback_data.u, not muted, clock.now())
-        await callback.answer(_("Muted.") if not muted else _("Unmuted."))
-        text, keyboard = await _members_screen(db, viewer, settings, cid, callback_data.p)
-        await show(callback, text, keyboard)
-        return
-    elif action in ("write", "reply"):
-        async with db.read() as session:
-            access = await svc.open_classroom(session, cid, viewer)
-            muted = not access.is_teacher and await svc.is_muted(session, cid, viewer.user_id)
-            title = _room_title(access.classroom, _locale(viewer, settings))
-        if muted:
-            await callback.answer(
-                _("The teacher has muted you in this classroom: you can read it but not post."),
-                show_alert=True,
-            )
-            return
-        await state.set_state(ClassroomStates.compose)
-        await state.update_data(cls_room=cid)
-        text = _(
-            "💬 <b>{title}</b>\n\nType your message for the classroom (up to {n} characters)."
-        ).format(title=title, n=svc.MAX_POST_LENGTH)
-        keyboard = _cancel_keyboard(cid)
-        await callback.answer()
-        # A reply from a pushed post must not overwrite that post: a new message.
-        if action == "reply":
-            await bot.send_message(callback.from_user.id, text, reply_markup=keyboard)
-        else:
-            await show(callback, text, keyboard)
-        return
-    elif action == "add":
-        async with db.read() as session:
-            access = await svc.open_classroom(session, cid, viewer)
-        if not access.is_teacher:
-            raise svc.not_available()
-        await state.set_state(ClassroomStates.topic)
-        await state.update_data(cls_room=cid)
-        text = _(
-            "Type the week and the topic of the material, e.g. <i>3 Normal forms</i> "
-            "(the week number is optional)."
-        )
-        keyboard = _cancel_keyboard(cid)
-    elif action == "rm":
-        async with db.read() as session:
-            access = await svc.open_classroom(session, cid, viewer)
-            if not access.is_teacher:
-                raise svc.not_available()
-            item = await svc.material_of(session, access, callback_data.m)
-            item_title = item.title
-        text = _("Remove the material «{title}»? Members will no longer see it.").format(
-            title=esc(item_title)
-        )
-        keyboard = InlineKeyboardMarkup(
-            inline_keyboard=[
-                [
-                    cls_button(_("🗑 Remove"), a="rmok", c=cid, m=callback_data.m),
-                    cls_button(_("✖️ Cancel"), a="mats", c=cid),
-                ]
-            ]
-        )
-        await callback.answer()
-        await bot.send_message(callback.from_user.id, text, reply_markup=keyboard)
-        return
-    elif action == "rmok":
-        async with db.write() as session:
-            access = await svc.open_classroom(session, cid, viewer)
-            await svc.remove_material(session, access, callback_data.m)
-        await callback.answer(_("Removed."))
-        text, keyboard = await _materials_screen(
-            db, viewer, settings, cid, await _since(state, cid, db, viewer)
-        )
-    else:
-        await callback.answer(_("This button is no longer available."))
-        return
+    """A page of the list of classrooms, with its filters."""
+    await state.clear()
+    filters = svc.Filters(callback_data.f, callback_data.t, callback_data.k)
+    text, keyboard = await _list_screen(db, viewer, settings, clock, filters, callback_data.p)
     await callback.answer()
     await show(callback, text, keyboard)
+
+
+async def on_open_material(
+    callback: CallbackQuery, callback_data: ClsCb, db: Database, viewer: Viewer, bot: Bot
+) -> None:
+    """A material: sent as its document, photo or link."""
+    await _send_material(callback, bot, db, viewer, callback_data.c, callback_data.m)
+
+
+async def on_room(
+    callback: CallbackQuery,
+    callback_data: ClsCb,
+    state: FSMContext,
+    db: Database,
+    viewer: Viewer,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """A classroom's screen; what was new since the last visit is remembered for its lists."""
+    cid = callback_data.c
+    await state.clear()
+    text, keyboard, previous = await _room_screen(db, viewer, settings, clock, cid)
+    await state.update_data(cls_seen={"c": cid, "at": _iso(previous)})
+    await callback.answer()
+    await show(callback, text, keyboard)
+
+
+async def on_materials(
+    callback: CallbackQuery,
+    callback_data: ClsCb,
+    state: FSMContext,
+    db: Database,
+    viewer: Viewer,
+    settings: Settings,
+) -> None:
+    """The materials of a classroom, week by week."""
+    cid = callback_data.c
+    since = await _since(state, cid, db, viewer)
+    text, keyboard = await _materials_screen(db, viewer, settings, cid, since)
+    await callback.answer()
+    await show(callback, text, keyboard)
+
+
+async def on_conversation(
+    callback: CallbackQuery,
+    callback_data: ClsCb,
+    db: Database,
+    viewer: Viewer,
+    settings: Settings,
+) -> None:
+    """A page of a classroom's posts."""
+    text, keyboard = await _conversation_screen(
+        db, viewer, settings, callback_data.c, callback_data.p
+    )
+    await callback.answer()
+    await show(callback, text, keyboard)
+
+
+async def on_members(
+    callback: CallbackQuery,
+    callback_data: ClsCb,
+    db: Database,
+    viewer: Viewer,
+    settings: Settings,
+) -> None:
+    """A page of a classroom's members (the teacher's screen)."""
+    text, keyboard = await _members_screen(db, viewer, settings, callback_data.c, callback_data.p)
+    await callback.answer()
+    await show(callback, text, keyboard)
+
+
+async def on_mute(
+    callback: CallbackQuery,
+    callback_data: ClsCb,
+    db: Database,
+    viewer: Viewer,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """The teacher mutes or unmutes a member."""
+    cid = callback_data.c
+    async with db.write() as session:
+        access = await svc.open_classroom(session, cid, viewer)
+        muted = await svc.is_muted(session, cid, callback_data.u)
+        await svc.set_muted(session, access, callback_data.u, not muted, clock.now())
+    await callback.answer(_("Muted.") if not muted else _("Unmuted."))
+    text, keyboard = await _members_screen(db, viewer, settings, cid, callback_data.p)
+    await show(callback, text, keyboard)
+
+
+async def on_write(
+    callback: CallbackQuery,
+    callback_data: ClsCb,
+    state: FSMContext,
+    db: Database,
+    viewer: Viewer,
+    settings: Settings,
+    bot: Bot,
+) -> None:
+    """«Write» on a classroom's screen, or «Reply» under a pushed post: asks for the text."""
+    cid = callback_data.c
+    async with db.read() as session:
+        access = await svc.open_classroom(session, cid, viewer)
+        muted = not access.is_teacher and await svc.is_muted(session, cid, viewer.user_id)
+        title = _room_title(access.classroom, _locale(viewer, settings))
+    if muted:
+        await callback.answer(
+            _("The teacher has muted you in this classroom: you can read it but not post."),
+            show_alert=True,
+        )
+        return
+    await state.set_state(ClassroomStates.compose)
+    await state.update_data(cls_room=cid)
+    text = _(
+        "💬 <b>{title}</b>\n\nType your message for the classroom (up to {n} characters)."
+    ).format(title=title, n=svc.MAX_POST_LENGTH)
+    keyboard = _cancel_keyboard(cid)
+    await callback.answer()
+    # A reply from a pushed post must not overwrite that post: a new message.
+    if callback_data.a == "reply":
+        await bot.send_message(callback.from_user.id, text, reply_markup=keyboard)
+    else:
+        await show(callback, text, keyboard)
+
+
+async def on_add_material(
+    callback: CallbackQuery,
+    callback_data: ClsCb,
+    state: FSMContext,
+    db: Database,
+    viewer: Viewer,
+) -> None:
+    """The teacher adds a material: first the week and the topic."""
+    cid = callback_data.c
+    async with db.read() as session:
+        access = await svc.open_classroom(session, cid, viewer)
+    if not access.is_teacher:
+        raise svc.not_available()
+    await state.set_state(ClassroomStates.topic)
+    await state.update_data(cls_room=cid)
+    text = _(
+        "Type the week and the topic of the material, e.g. <i>3 Normal forms</i> "
+        "(the week number is optional)."
+    )
+    await callback.answer()
+    await show(callback, text, _cancel_keyboard(cid))
+
+
+async def on_remove_material(
+    callback: CallbackQuery, callback_data: ClsCb, db: Database, viewer: Viewer, bot: Bot
+) -> None:
+    """The teacher's «Remove» under a material: asks to confirm, in a new message."""
+    cid = callback_data.c
+    async with db.read() as session:
+        access = await svc.open_classroom(session, cid, viewer)
+        if not access.is_teacher:
+            raise svc.not_available()
+        item = await svc.material_of(session, access, callback_data.m)
+        item_title = item.title
+    text = _("Remove the material «{title}»? Members will no longer see it.").format(
+        title=esc(item_title)
+    )
+    await callback.answer()
+    await bot.send_message(
+        callback.from_user.id, text, reply_markup=remove_material_keyboard(cid, callback_data.m)
+    )
+
+
+async def on_remove_confirmed(
+    callback: CallbackQuery,
+    callback_data: ClsCb,
+    state: FSMContext,
+    db: Database,
+    viewer: Viewer,
+    settings: Settings,
+) -> None:
+    """The removal confirmed: the material is gone, the list is shown again."""
+    cid = callback_data.c
+    async with db.write() as session:
+        access = await svc.open_classroom(session, cid, viewer)
+        await svc.remove_material(session, access, callback_data.m)
+    await callback.answer(_("Removed."))
+    since = await _since(state, cid, db, viewer)
+    text, keyboard = await _materials_screen(db, viewer, settings, cid, since)
+    await callback.answer()
+    await show(callback, text, keyboard)
+
+
+async def on_stale_button(callback: CallbackQuery) -> None:
+    """A classrooms button of an action this version no longer has."""
+    await callback.answer(_("This button is no longer available."))
 
 
 async def on_compose_text(
@@ -606,7 +699,19 @@ async def on_not_text(message: Message) -> None:
 def get_router() -> Router:
     router = Router(name="classrooms")
     router.callback_query.register(on_nav_classrooms, NavCb.filter(F.to == "classrooms"))
-    router.callback_query.register(on_cls, ClsCb.filter())
+    router.callback_query.register(on_list, ClsCb.filter(F.a == "list"))
+    router.callback_query.register(on_open_material, ClsCb.filter(F.a == "mat"))
+    router.callback_query.register(on_room, ClsCb.filter(F.a == "room"))
+    router.callback_query.register(on_materials, ClsCb.filter(F.a == "mats"))
+    router.callback_query.register(on_conversation, ClsCb.filter(F.a == "conv"))
+    router.callback_query.register(on_members, ClsCb.filter(F.a == "mem"))
+    router.callback_query.register(on_mute, ClsCb.filter(F.a == "mute"))
+    router.callback_query.register(on_write, ClsCb.filter(F.a.in_({"write", "reply"})))
+    router.callback_query.register(on_add_material, ClsCb.filter(F.a == "add"))
+    router.callback_query.register(on_remove_material, ClsCb.filter(F.a == "rm"))
+    router.callback_query.register(on_remove_confirmed, ClsCb.filter(F.a == "rmok"))
+    # Last: a button of an action that no longer exists.
+    router.callback_query.register(on_stale_button, ClsCb.filter())
     router.message.register(
         on_compose_text, StateFilter(ClassroomStates.compose), F.text, ~F.text.startswith("/")
     )

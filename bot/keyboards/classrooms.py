@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards.academic import class_kind_label
 from db.models.academic import ClassKind
@@ -40,3 +41,15 @@ def cls_button(text: str, **data: Any) -> InlineKeyboardButton:
 
 def room_button(text: str, classroom_id: int) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=ClsCb(a="room", c=classroom_id).pack())
+
+
+def remove_material_keyboard(classroom_id: int, material_id: int) -> InlineKeyboardMarkup:
+    """Confirm or cancel the removal of a material."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                cls_button(_("🗑 Remove"), a="rmok", c=classroom_id, m=material_id),
+                cls_button(_("✖️ Cancel"), a="mats", c=classroom_id),
+            ]
+        ]
+    )
