@@ -32,7 +32,7 @@ from bot.handlers.verification import certificate_pdf, deliver_document
 from bot.i18n import fmt_datetime
 from bot.keyboards.common import NavCb, back_button, pager_buttons
 from bot.keyboards.exports import queue_export_button
-from bot.keyboards.service_centre import STAFF_NAV, SqCb, sq_button
+from bot.keyboards.service_centre import STAFF_NAV, SqCb, generate_keyboard, sq_button
 from bot.modules import HomeContext, MenuItem, Module
 from bot.services import service_centre as sc
 from bot.services.auth import Viewer
@@ -282,7 +282,32 @@ async def _generate(
     await show_staff_request(callback, db, viewer, settings, clock, rid, 0, notice)
 
 
-async def on_action(
+async def on_queue(
+    callback: CallbackQuery, callback_data: SqCb, state: FSMContext, db: Database
+) -> None:
+    """The queue: counts by status, for one service or all."""
+    await state.clear()
+    await callback.answer()
+    await open_queue(callback, db, callback_data.v)
+
+
+async def on_services_filter(callback: CallbackQuery, state: FSMContext, db: Database) -> None:
+    """The choice of one service to filter the queue by."""
+    await state.clear()
+    await callback.answer()
+    await _services_filter(callback, db)
+
+
+async def on_list(
+    callback: CallbackQuery, callback_data: SqCb, state: FSMContext, db: Database
+) -> None:
+    """A page of the requests of one status."""
+    await state.clear()
+    await callback.answer()
+    await _list(callback, db, _status_of(callback_data.s), callback_data.v, callback_data.p)
+
+
+async def on_open_request(
     callback: CallbackQuery,
     callback_data: SqCb,
     state: FSMContext,
@@ -290,115 +315,178 @@ async def on_action(
     db: Database,
     settings: Settings,
     clock: Clock,
+) -> None:
+    """One request, on the tab the button names."""
+    await state.clear()
+    await callback.answer()
+    await show_staff_request(
+        callback, db, viewer, settings, clock, callback_data.id, callback_data.p
+    )
+
+
+async def on_take(
+    callback: CallbackQuery,
+    callback_data: SqCb,
+    viewer: Viewer,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """A staff member takes the request."""
+    rid = callback_data.id
+    async with db.write() as session:
+        await sc.take(
+            session, role=viewer.role, actor_id=viewer.user_id, request_id=rid, now=clock.now()
+        )
+    await callback.answer(_("The request is yours now."))
+    await show_staff_request(callback, db, viewer, settings, clock, rid)
+
+
+async def on_prompt(
+    callback: CallbackQuery, callback_data: SqCb, state: FSMContext, viewer: Viewer, db: Database
+) -> None:
+    """Ask the student, reject or revoke: the text is asked for first."""
+    await _prompt_text(callback, state, db, viewer, callback_data.id, callback_data.a)
+
+
+async def on_ready(
+    callback: CallbackQuery,
+    callback_data: SqCb,
+    viewer: Viewer,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """The document is ready to collect: the student is told."""
+    rid = callback_data.id
+    async with db.write() as session:
+        await sc.mark_ready(
+            session,
+            role=viewer.role,
+            actor_id=viewer.user_id,
+            request_id=rid,
+            note=None,
+            now=clock.now(),
+        )
+    await callback.answer(_("The student has been told the document is ready."))
+    await show_staff_request(callback, db, viewer, settings, clock, rid)
+
+
+async def on_handed(
+    callback: CallbackQuery,
+    callback_data: SqCb,
+    viewer: Viewer,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """The paper document was handed over."""
+    rid = callback_data.id
+    async with db.write() as session:
+        await sc.hand_over(
+            session, role=viewer.role, actor_id=viewer.user_id, request_id=rid, now=clock.now()
+        )
+    await callback.answer(_("Marked as issued."))
+    await show_staff_request(callback, db, viewer, settings, clock, rid)
+
+
+async def on_generate_ask(
+    callback: CallbackQuery, callback_data: SqCb, viewer: Viewer, db: Database
+) -> None:
+    """«Generate»: asks to confirm before the certificate is issued."""
+    rid = callback_data.id
+    async with db.read() as session:
+        request = await sc.staff_request(session, viewer.role, rid)
+    if request.status not in sc.OPEN_FOR_STAFF:
+        raise sc.wrong_status()
+    await callback.answer()
+    text = _(
+        "Generate the certificate of study for {name} from the student's record and issue "
+        "it? The student will be able to download it at once."
+    ).format(name=esc(request.student.user.full_name))
+    await show(callback, text, generate_keyboard(rid))
+
+
+async def on_generate(
+    callback: CallbackQuery,
+    callback_data: SqCb,
+    viewer: Viewer,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
     bot: Bot,
     i18n: I18n,
 ) -> None:
-    """Every button of the staff's queue screens."""
-    a, rid = callback_data.a, callback_data.id
-    if a in ("q", "svcs", "list", "open"):
-        await state.clear()
-    if a == "q":
-        await callback.answer()
-        await open_queue(callback, db, callback_data.v)
-    elif a == "svcs":
-        await callback.answer()
-        await _services_filter(callback, db)
-    elif a == "list":
-        await callback.answer()
-        await _list(callback, db, _status_of(callback_data.s), callback_data.v, callback_data.p)
-    elif a == "open":
-        await callback.answer()
-        await show_staff_request(callback, db, viewer, settings, clock, rid, callback_data.p)
-    elif a == "take":
-        async with db.write() as session:
-            await sc.take(
-                session, role=viewer.role, actor_id=viewer.user_id, request_id=rid, now=clock.now()
-            )
-        await callback.answer(_("The request is yours now."))
-        await show_staff_request(callback, db, viewer, settings, clock, rid)
-    elif a in PROMPTS:
-        await _prompt_text(callback, state, db, viewer, rid, a)
-    elif a == "ready":
-        async with db.write() as session:
-            await sc.mark_ready(
-                session,
-                role=viewer.role,
-                actor_id=viewer.user_id,
-                request_id=rid,
-                note=None,
-                now=clock.now(),
-            )
-        await callback.answer(_("The student has been told the document is ready."))
-        await show_staff_request(callback, db, viewer, settings, clock, rid)
-    elif a == "handed":
-        async with db.write() as session:
-            await sc.hand_over(
-                session, role=viewer.role, actor_id=viewer.user_id, request_id=rid, now=clock.now()
-            )
-        await callback.answer(_("Marked as issued."))
-        await show_staff_request(callback, db, viewer, settings, clock, rid)
-    elif a == "gen":
-        async with db.read() as session:
-            request = await sc.staff_request(session, viewer.role, rid)
-        if request.status not in sc.OPEN_FOR_STAFF:
-            raise sc.wrong_status()
-        await callback.answer()
-        text = _(
-            "Generate the certificate of study for {name} from the student's record and issue "
-            "it? The student will be able to download it at once."
-        ).format(name=esc(request.student.user.full_name))
-        keyboard = InlineKeyboardMarkup(
-            inline_keyboard=[
-                [sq_button(_("✅ Generate and issue"), "gen2", id=rid)],
-                [sq_button(_("« Back"), "open", id=rid)],
-            ]
-        )
-        await show(callback, text, keyboard)
-    elif a == "gen2":
-        await _generate(callback, db, viewer, settings, clock, bot, i18n, rid)
-    elif a == "attach":
-        async with db.read() as session:
-            request = await sc.staff_request(session, viewer.role, rid)
-        if request.status not in sc.OPEN_FOR_STAFF:
-            raise sc.wrong_status()
-        await callback.answer()
-        await state.clear()
-        await state.set_state(StaffInput.file)
-        await state.update_data(req=rid)
-        await show(
-            callback,
-            _("Send the document as a file (PDF or another format, up to 20 MB)."),
-            _input_keyboard(rid),
-        )
-    elif a == "dl":
-        async with db.read() as session:
-            request = await sc.staff_request(session, viewer.role, rid)
-        if request.document is None:
-            await callback.answer(_("No document has been issued yet."), show_alert=True)
-            return
-        await callback.answer()
-        await deliver_document(
-            bot,
-            db,
-            i18n,
-            settings,
-            callback.from_user.id,
-            request.document,
-            esc(request.document.number),
-        )
-    elif a == "file":
-        locale = get_i18n().current_locale
-        async with db.read() as session:
-            request = await sc.staff_request(session, viewer.role, rid)
-        files = attachments(request, locale)
-        if not 0 <= callback_data.p < len(files):
-            await callback.answer(_("This button is no longer available."))
-            return
-        await callback.answer()
-        label, file_id = files[callback_data.p]
-        await bot.send_document(callback.from_user.id, file_id, caption=esc(label))
-    else:
+    """The certificate confirmed: generated and issued."""
+    await _generate(callback, db, viewer, settings, clock, bot, i18n, callback_data.id)
+
+
+async def on_attach(
+    callback: CallbackQuery, callback_data: SqCb, state: FSMContext, viewer: Viewer, db: Database
+) -> None:
+    """«Attach a document»: the file is asked for."""
+    rid = callback_data.id
+    async with db.read() as session:
+        request = await sc.staff_request(session, viewer.role, rid)
+    if request.status not in sc.OPEN_FOR_STAFF:
+        raise sc.wrong_status()
+    await callback.answer()
+    await state.clear()
+    await state.set_state(StaffInput.file)
+    await state.update_data(req=rid)
+    await show(
+        callback,
+        _("Send the document as a file (PDF or another format, up to 20 MB)."),
+        _input_keyboard(rid),
+    )
+
+
+async def on_download(
+    callback: CallbackQuery,
+    callback_data: SqCb,
+    viewer: Viewer,
+    db: Database,
+    settings: Settings,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    """The issued document, sent to the staff member."""
+    async with db.read() as session:
+        request = await sc.staff_request(session, viewer.role, callback_data.id)
+    if request.document is None:
+        await callback.answer(_("No document has been issued yet."), show_alert=True)
+        return
+    await callback.answer()
+    await deliver_document(
+        bot,
+        db,
+        i18n,
+        settings,
+        callback.from_user.id,
+        request.document,
+        esc(request.document.number),
+    )
+
+
+async def on_attachment(
+    callback: CallbackQuery, callback_data: SqCb, viewer: Viewer, db: Database, bot: Bot
+) -> None:
+    """A file the student attached to the request."""
+    locale = get_i18n().current_locale
+    async with db.read() as session:
+        request = await sc.staff_request(session, viewer.role, callback_data.id)
+    files = attachments(request, locale)
+    if not 0 <= callback_data.p < len(files):
         await callback.answer(_("This button is no longer available."))
+        return
+    await callback.answer()
+    label, file_id = files[callback_data.p]
+    await bot.send_document(callback.from_user.id, file_id, caption=esc(label))
+
+
+async def on_stale_button(callback: CallbackQuery) -> None:
+    """A queue button of an action this version no longer has."""
+    await callback.answer(_("This button is no longer available."))
 
 
 async def on_text_input(
@@ -526,7 +614,21 @@ def get_router() -> Router:
     staff.callback_query.filter(SignedIn(*sc.PROCESSING_ROLES), desk)
     staff.message.filter(SignedIn(*sc.PROCESSING_ROLES), desk)
     staff.callback_query.register(on_nav, NavCb.filter(F.to == STAFF_NAV))
-    staff.callback_query.register(on_action, SqCb.filter())
+    staff.callback_query.register(on_queue, SqCb.filter(F.a == "q"))
+    staff.callback_query.register(on_services_filter, SqCb.filter(F.a == "svcs"))
+    staff.callback_query.register(on_list, SqCb.filter(F.a == "list"))
+    staff.callback_query.register(on_open_request, SqCb.filter(F.a == "open"))
+    staff.callback_query.register(on_take, SqCb.filter(F.a == "take"))
+    staff.callback_query.register(on_prompt, SqCb.filter(F.a.in_(set(PROMPTS))))
+    staff.callback_query.register(on_ready, SqCb.filter(F.a == "ready"))
+    staff.callback_query.register(on_handed, SqCb.filter(F.a == "handed"))
+    staff.callback_query.register(on_generate_ask, SqCb.filter(F.a == "gen"))
+    staff.callback_query.register(on_generate, SqCb.filter(F.a == "gen2"))
+    staff.callback_query.register(on_attach, SqCb.filter(F.a == "attach"))
+    staff.callback_query.register(on_download, SqCb.filter(F.a == "dl"))
+    staff.callback_query.register(on_attachment, SqCb.filter(F.a == "file"))
+    # Last: a button of an action that no longer exists.
+    staff.callback_query.register(on_stale_button, SqCb.filter())
     staff.message.register(
         on_text_input, StateFilter(StaffInput.text), F.text, ~F.text.startswith("/")
     )

@@ -7,7 +7,8 @@ the button: they scanned it from the QR code.
 from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardButton
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
 
 STUDENT_NAV = "sc"
 STAFF_NAV = "sq"
@@ -45,3 +46,13 @@ def sq_button(
     text: str, a: str, id: int = 0, s: str = "", v: int = 0, p: int = 0
 ) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=SqCb(a=a, id=id, s=s, v=v, p=p).pack())
+
+
+def generate_keyboard(request_id: int) -> InlineKeyboardMarkup:
+    """Confirm the generated certificate of study, or go back to the request."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [sq_button(_("✅ Generate and issue"), "gen2", id=request_id)],
+            [sq_button(_("« Back"), "open", id=request_id)],
+        ]
+    )
