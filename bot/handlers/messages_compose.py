@@ -369,7 +369,65 @@ async def _show_list(
 # ---- handlers: buttons -----------------------------------------------------------------------
 
 
-async def on_compose(
+async def on_cancel(callback: CallbackQuery, state: FSMContext) -> None:
+    """«Cancel» at any step: the draft is dropped."""
+    await state.clear()
+    await callback.answer(_("Cancelled."))
+    await show(
+        callback,
+        _("The message was not sent."),
+        markup([button(_("✉️ Messages"), MailCb(a="home"))]),
+    )
+
+
+async def on_kind(
+    callback: CallbackQuery, callback_data: ComposeCb, state: FSMContext, viewer: Viewer
+) -> None:
+    """The kind of the new message (letter, task, announcement): the dialogue starts."""
+    kinds = {KIND_CODE[k]: k for k in svc.allowed_kinds(viewer.role)}
+    kind = kinds.get(callback_data.v)
+    if kind is None:
+        await callback.answer(_("This kind of message is not available to you."), show_alert=True)
+        return
+    await callback.answer()
+    await _begin(callback, state, Draft(kind=kind))
+
+
+async def _step_draft(callback: CallbackQuery, state: FSMContext, viewer: Viewer) -> Draft | None:
+    """The draft a step's button works on; None (the press answered) when the dialogue is gone
+    or the sender may no longer write this kind."""
+    draft = await _load_draft(state)
+    if draft is None or await state.get_state() is None:
+        await _stale(callback, state)
+        return None
+    if draft.kind not in svc.allowed_kinds(viewer.role):
+        await state.clear()
+        await callback.answer(_("This kind of message is not available to you."), show_alert=True)
+        return None
+    return draft
+
+
+async def on_no_text(callback: CallbackQuery, state: FSMContext, viewer: Viewer) -> None:
+    """«Without text» where the body is asked for."""
+    if (draft := await _step_draft(callback, state, viewer)) is None:
+        return
+    await callback.answer()
+    draft.body = ""
+    await _save_draft(state, draft)
+    await _ask_attachments(callback, state, draft)
+
+
+async def on_attachments_done(
+    callback: CallbackQuery, state: FSMContext, viewer: Viewer, settings: Settings, clock: Clock
+) -> None:
+    """«Next» after the attachments."""
+    if (draft := await _step_draft(callback, state, viewer)) is None:
+        return
+    await callback.answer()
+    await _ask_expiry(callback, state, draft, clock.now(), settings)
+
+
+async def on_expiry_choice(
     callback: CallbackQuery,
     callback_data: ComposeCb,
     state: FSMContext,
@@ -378,74 +436,59 @@ async def on_compose(
     settings: Settings,
     clock: Clock,
 ) -> None:
-    """Every button of the composition dialogue."""
-    action = callback_data.a
+    """One of the offered expiry dates."""
+    if (draft := await _step_draft(callback, state, viewer)) is None:
+        return
     now = clock.now()
-    if action == "cancel":
-        await state.clear()
-        await callback.answer(_("Cancelled."))
-        await show(
-            callback,
-            _("The message was not sent."),
-            markup([button(_("✉️ Messages"), MailCb(a="home"))]),
+    try:
+        chosen = svc.check_expiry(
+            svc.local_today(now, settings.tz) + timedelta(days=callback_data.n), now, settings.tz
         )
+    except DomainError as exc:
+        await callback.answer(exc.user_message(), show_alert=True)
         return
-    if action == "kind":
-        kinds = {KIND_CODE[k]: k for k in svc.allowed_kinds(viewer.role)}
-        kind = kinds.get(callback_data.v)
-        if kind is None:
-            await callback.answer(
-                _("This kind of message is not available to you."), show_alert=True
-            )
-            return
-        await callback.answer()
-        await _begin(callback, state, Draft(kind=kind))
-        return
-
-    draft = await _load_draft(state)
-    if draft is None or await state.get_state() is None:
-        await _stale(callback, state)
-        return
-    if draft.kind not in svc.allowed_kinds(viewer.role):
-        await state.clear()
-        await callback.answer(_("This kind of message is not available to you."), show_alert=True)
-        return
-    current = await state.get_state()
-
-    if action == "notext" and current == Compose.body.state:
-        await callback.answer()
-        draft.body = ""
-        await _save_draft(state, draft)
-        await _ask_attachments(callback, state, draft)
-    elif action == "next" and current == Compose.attachments.state:
-        await callback.answer()
-        await _ask_expiry(callback, state, draft, now, settings)
-    elif action == "exp" and current == Compose.expiry.state:
-        try:
-            chosen = svc.check_expiry(
-                svc.local_today(now, settings.tz) + timedelta(days=callback_data.n),
-                now,
-                settings.tz,
-            )
-        except DomainError as exc:
-            await callback.answer(exc.user_message(), show_alert=True)
-            return
-        await callback.answer()
-        draft.expires_on = chosen
-        await _save_draft(state, draft)
-        if _after_expiry(draft):
-            await _show_preview(callback, state, db, viewer, draft, now)
-        else:
-            await _ask_recipients(callback, state, db, viewer, draft)
-    elif action in ("tk", "pick", "pg", "clear", "preview", "back") and current in (
-        Compose.recipients.state,
-        Compose.preview.state,
-    ):
-        await _recipient_action(callback, callback_data, state, viewer, db, draft, now)
-    elif action == "send" and current == Compose.preview.state:
-        await _send(callback, state, viewer, db, settings, draft, now)
+    await callback.answer()
+    draft.expires_on = chosen
+    await _save_draft(state, draft)
+    if _after_expiry(draft):
+        await _show_preview(callback, state, db, viewer, draft, now)
     else:
-        await callback.answer(_("This button belongs to another step."), show_alert=True)
+        await _ask_recipients(callback, state, db, viewer, draft)
+
+
+async def on_recipients(
+    callback: CallbackQuery,
+    callback_data: ComposeCb,
+    state: FSMContext,
+    viewer: Viewer,
+    db: Database,
+    clock: Clock,
+) -> None:
+    """Choosing the recipients, and «« Back» from the preview to them."""
+    if (draft := await _step_draft(callback, state, viewer)) is None:
+        return
+    await _recipient_action(callback, callback_data, state, viewer, db, draft, clock.now())
+
+
+async def on_send(
+    callback: CallbackQuery,
+    state: FSMContext,
+    viewer: Viewer,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """«Send» on the preview."""
+    if (draft := await _step_draft(callback, state, viewer)) is None:
+        return
+    await _send(callback, state, viewer, db, settings, draft, clock.now())
+
+
+async def on_other_step(callback: CallbackQuery, state: FSMContext, viewer: Viewer) -> None:
+    """A button of a step the dialogue is not at (or of a dialogue that is over)."""
+    if await _step_draft(callback, state, viewer) is None:
+        return
+    await callback.answer(_("This button belongs to another step."), show_alert=True)
 
 
 async def _recipient_action(
@@ -712,7 +755,27 @@ async def on_preview_input(message: Message) -> None:
 
 def get_router() -> Router:
     router = Router(name="messages_compose")
-    router.callback_query.register(on_compose, ComposeCb.filter())
+    router.callback_query.register(on_cancel, ComposeCb.filter(F.a == "cancel"))
+    router.callback_query.register(on_kind, ComposeCb.filter(F.a == "kind"))
+    router.callback_query.register(
+        on_no_text, StateFilter(Compose.body), ComposeCb.filter(F.a == "notext")
+    )
+    router.callback_query.register(
+        on_attachments_done, StateFilter(Compose.attachments), ComposeCb.filter(F.a == "next")
+    )
+    router.callback_query.register(
+        on_expiry_choice, StateFilter(Compose.expiry), ComposeCb.filter(F.a == "exp")
+    )
+    router.callback_query.register(
+        on_recipients,
+        StateFilter(Compose.recipients, Compose.preview),
+        ComposeCb.filter(F.a.in_({"tk", "pick", "pg", "clear", "preview", "back"})),
+    )
+    router.callback_query.register(
+        on_send, StateFilter(Compose.preview), ComposeCb.filter(F.a == "send")
+    )
+    # Last: any other button of the dialogue.
+    router.callback_query.register(on_other_step, ComposeCb.filter())
     not_command = ~F.text.startswith("/")
     router.message.register(on_subject, StateFilter(Compose.subject), F.text, not_command)
     router.message.register(on_body, StateFilter(Compose.body), F.text, not_command)
