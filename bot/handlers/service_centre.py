@@ -563,7 +563,66 @@ async def on_resubmit_other(message: Message) -> None:
 # ---- the callback dispatcher -------------------------------------------------------------------
 
 
-async def on_action(
+# ---- the buttons: one handler each, routed by ScCb.filter(F.a == ...) -------------------------
+# Navigating to a screen abandons a half-filled form or answer (state.clear()).
+
+
+async def on_home(
+    callback: CallbackQuery, state: FSMContext, viewer: Viewer, db: Database
+) -> None:
+    """The service centre's first screen."""
+    await state.clear()
+    await callback.answer()
+    await open_centre(callback, viewer, db)
+
+
+async def on_info(
+    callback: CallbackQuery, callback_data: ScCb, state: FSMContext, db: Database, i18n: I18n
+) -> None:
+    """The categories of services (to read about, or to file a request: p=1)."""
+    await state.clear()
+    await callback.answer()
+    await _categories(callback, db, i18n.current_locale, filing=callback_data.p == 1)
+
+
+async def on_category(
+    callback: CallbackQuery, callback_data: ScCb, state: FSMContext, db: Database, i18n: I18n
+) -> None:
+    """The services of one category."""
+    await state.clear()
+    await callback.answer()
+    await _category(callback, db, i18n.current_locale, callback_data.id)
+
+
+async def on_service(
+    callback: CallbackQuery,
+    callback_data: ScCb,
+    state: FSMContext,
+    viewer: Viewer,
+    db: Database,
+    i18n: I18n,
+) -> None:
+    """One service: what it is, what it needs, how long it takes."""
+    await state.clear()
+    await callback.answer()
+    await _service(callback, db, viewer, i18n.current_locale, callback_data.id)
+
+
+async def on_mine(
+    callback: CallbackQuery,
+    callback_data: ScCb,
+    state: FSMContext,
+    viewer: Viewer,
+    db: Database,
+    i18n: I18n,
+) -> None:
+    """A page of the student's own requests."""
+    await state.clear()
+    await callback.answer()
+    await _mine(callback, db, viewer, i18n.current_locale, callback_data.p)
+
+
+async def on_request(
     callback: CallbackQuery,
     callback_data: ScCb,
     state: FSMContext,
@@ -571,53 +630,119 @@ async def on_action(
     db: Database,
     settings: Settings,
     clock: Clock,
+    i18n: I18n,
+) -> None:
+    """One of the student's requests, on the tab the button names."""
+    await state.clear()
+    await callback.answer()
+    await show_request(
+        callback,
+        db,
+        viewer,
+        settings,
+        clock,
+        i18n.current_locale,
+        callback_data.id,
+        callback_data.p,
+    )
+
+
+async def on_apply(
+    callback: CallbackQuery,
+    callback_data: ScCb,
+    state: FSMContext,
+    viewer: Viewer,
+    db: Database,
+    i18n: I18n,
+) -> None:
+    """«Apply» on a service: the form starts."""
+    await _apply(callback, state, db, viewer, i18n.current_locale, callback_data.id)
+
+
+async def on_choice_or_skip(
+    callback: CallbackQuery, callback_data: ScCb, state: FSMContext, db: Database, i18n: I18n
+) -> None:
+    """An offered answer to the current field of the form, or «Skip»."""
+    await _choice_or_skip(
+        callback, state, db, i18n.current_locale, callback_data.a, callback_data.p
+    )
+
+
+async def on_submit(
+    callback: CallbackQuery,
+    state: FSMContext,
+    viewer: Viewer,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    """«Submit» under the preview of the form."""
+    await _submit(callback, state, db, viewer, settings, clock, i18n.current_locale)
+
+
+async def on_cancel(
+    callback: CallbackQuery, state: FSMContext, viewer: Viewer, db: Database
+) -> None:
+    """«Cancel» in the form or an answer: back to the first screen."""
+    await state.clear()
+    await callback.answer(_("Cancelled."))
+    await open_centre(callback, viewer, db)
+
+
+async def on_download(
+    callback: CallbackQuery,
+    callback_data: ScCb,
+    viewer: Viewer,
+    db: Database,
+    settings: Settings,
     bot: Bot,
     i18n: I18n,
 ) -> None:
-    """Every button of the student's service centre screens."""
-    a, item, p = callback_data.a, callback_data.id, callback_data.p
-    locale = i18n.current_locale
-    if a in ("home", "info", "cat", "svc", "mine", "req"):
-        # Navigating away abandons a half-filled form or answer.
-        await state.clear()
-    if a == "home":
-        await callback.answer()
-        await open_centre(callback, viewer, db)
-    elif a == "info":
-        await callback.answer()
-        await _categories(callback, db, locale, filing=p == 1)
-    elif a == "cat":
-        await callback.answer()
-        await _category(callback, db, locale, item)
-    elif a == "svc":
-        await callback.answer()
-        await _service(callback, db, viewer, locale, item)
-    elif a == "mine":
-        await callback.answer()
-        await _mine(callback, db, viewer, locale, p)
-    elif a == "req":
-        await callback.answer()
-        await show_request(callback, db, viewer, settings, clock, locale, item, p)
-    elif a == "apply":
-        await _apply(callback, state, db, viewer, locale, item)
-    elif a in ("ch", "skip"):
-        await _choice_or_skip(callback, state, db, locale, a, p)
-    elif a == "submit":
-        await _submit(callback, state, db, viewer, settings, clock, locale)
-    elif a == "cancel":
-        await state.clear()
-        await callback.answer(_("Cancelled."))
-        await open_centre(callback, viewer, db)
-    elif a == "dl":
-        await _download(callback, db, viewer, bot, i18n, settings, item)
-    elif a == "file":
-        await _send_attachment(callback, db, viewer, bot, locale, item, p)
-    elif a == "ans":
-        await _start_answer(callback, state, db, viewer, item)
-    elif a == "resub":
-        await _resubmit(callback, state, db, viewer, settings, clock, locale, item)
-    else:
-        await callback.answer(_("This button is no longer available."))
+    """The issued document of a request."""
+    await _download(callback, db, viewer, bot, i18n, settings, callback_data.id)
+
+
+async def on_attachment(
+    callback: CallbackQuery,
+    callback_data: ScCb,
+    viewer: Viewer,
+    db: Database,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    """A file attached to a request."""
+    await _send_attachment(
+        callback, db, viewer, bot, i18n.current_locale, callback_data.id, callback_data.p
+    )
+
+
+async def on_answer(
+    callback: CallbackQuery, callback_data: ScCb, state: FSMContext, viewer: Viewer, db: Database
+) -> None:
+    """«Answer» to the service centre's question: the text is asked for."""
+    await _start_answer(callback, state, db, viewer, callback_data.id)
+
+
+async def on_resubmit(
+    callback: CallbackQuery,
+    callback_data: ScCb,
+    state: FSMContext,
+    viewer: Viewer,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    """The answer confirmed: the request goes back to the service centre."""
+    await _resubmit(
+        callback, state, db, viewer, settings, clock, i18n.current_locale, callback_data.id
+    )
+
+
+async def on_stale_button(callback: CallbackQuery) -> None:
+    """A service centre button of an action this version no longer has."""
+    await callback.answer(_("This button is no longer available."))
 
 
 async def _apply(
@@ -821,7 +946,22 @@ async def home_lines(ctx: HomeContext) -> list[str]:
 def get_router() -> Router:
     router = Router(name="service_centre")
     router.callback_query.register(on_nav, NavCb.filter(F.to == STUDENT_NAV))
-    router.callback_query.register(on_action, ScCb.filter())
+    router.callback_query.register(on_home, ScCb.filter(F.a == "home"))
+    router.callback_query.register(on_info, ScCb.filter(F.a == "info"))
+    router.callback_query.register(on_category, ScCb.filter(F.a == "cat"))
+    router.callback_query.register(on_service, ScCb.filter(F.a == "svc"))
+    router.callback_query.register(on_mine, ScCb.filter(F.a == "mine"))
+    router.callback_query.register(on_request, ScCb.filter(F.a == "req"))
+    router.callback_query.register(on_apply, ScCb.filter(F.a == "apply"))
+    router.callback_query.register(on_choice_or_skip, ScCb.filter(F.a.in_({"ch", "skip"})))
+    router.callback_query.register(on_submit, ScCb.filter(F.a == "submit"))
+    router.callback_query.register(on_cancel, ScCb.filter(F.a == "cancel"))
+    router.callback_query.register(on_download, ScCb.filter(F.a == "dl"))
+    router.callback_query.register(on_attachment, ScCb.filter(F.a == "file"))
+    router.callback_query.register(on_answer, ScCb.filter(F.a == "ans"))
+    router.callback_query.register(on_resubmit, ScCb.filter(F.a == "resub"))
+    # Last: a button of an action that no longer exists.
+    router.callback_query.register(on_stale_button, ScCb.filter())
     filling = StateFilter(NewRequest.filling)
     router.message.register(on_field_text, filling, F.text, ~F.text.startswith("/"))
     router.message.register(on_field_file, filling, F.document | F.photo)
