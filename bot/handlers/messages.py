@@ -5,6 +5,8 @@ progress of a broadcast. Writing lives in `messages_compose`.
 from __future__ import annotations
 
 import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from aiogram import Bot, F, Router
@@ -537,7 +539,37 @@ async def _progress(
 # ---- the button handler ----------------------------------------------------------------------
 
 
-async def on_mail(
+@asynccontextmanager
+async def _refusal_as_alert(
+    callback: CallbackQuery, bot: Bot, viewer: Viewer
+) -> AsyncIterator[None]:
+    """A refusal of a mailbox button becomes an alert; when the press was already answered (the
+    change was saved, the fresh screen was not), a message says it plainly."""
+    try:
+        yield
+    except DomainError as exc:
+        try:
+            await callback.answer(exc.user_message(), show_alert=True)
+        except TelegramBadRequest:
+            await bot.send_message(viewer.telegram_id, exc.user_message() or "")
+
+
+async def on_mailbox(
+    callback: CallbackQuery,
+    state: FSMContext,
+    bot: Bot,
+    viewer: Viewer,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """«✉️ Messages» inside the mailbox: its first screen."""
+    async with _refusal_as_alert(callback, bot, viewer):
+        await callback.answer()
+        await open_mailbox(callback, state, viewer, db, settings, clock)
+
+
+async def on_folder(
     callback: CallbackQuery,
     callback_data: MailCb,
     state: FSMContext,
@@ -547,84 +579,186 @@ async def on_mail(
     settings: Settings,
     clock: Clock,
 ) -> None:
-    """Every button of the mailbox screens."""
-    action = callback_data.a
-    try:
-        if action == "home":
-            await callback.answer()
-            await open_mailbox(callback, state, viewer, db, settings, clock)
-        elif action == "box":
-            kind = CODE_KIND.get(callback_data.k)
-            if kind is None or callback_data.f not in ("i", "o"):
-                raise svc.not_available()
-            await state.clear()
-            await callback.answer()
-            await _folder(
-                callback, viewer, db, settings, clock, kind, callback_data.f, callback_data.p
-            )
-        elif action == "open":
-            await state.clear()
-            await _open(callback, viewer, db, settings, clock, callback_data.id, callback_data.p)
-            await callback.answer()
-        elif action == "att":
-            await _send_attachments(callback, bot, viewer, db, clock, callback_data.id)
-        elif action == "st":
-            new_state = CODE_STATE.get(callback_data.f)
-            if new_state is None or new_state == TaskState.received:
-                raise svc.not_available()
-            async with db.write() as session:
-                await svc.set_task_state(
-                    session, viewer.user_id, callback_data.id, new_state, clock.now()
-                )
-            await callback.answer(_("Saved."))
-            await _open(callback, viewer, db, settings, clock, callback_data.id)
-        elif action == "rep":
-            await _ask_task_reply(callback, state, viewer, db, clock, callback_data.id)
-        elif action == "ts":
-            status = {"o": TaskStatus.open, "c": TaskStatus.closed}.get(callback_data.f)
-            if status is None:
-                raise svc.not_available()
-            async with db.write() as session:
-                await svc.set_task_status(
-                    session, viewer.user_id, callback_data.id, status, clock.now()
-                )
-            await callback.answer(
-                _("The task is closed.") if status == TaskStatus.closed else _("The task is open.")
-            )
-            await _open(callback, viewer, db, settings, clock, callback_data.id)
-        elif action == "rr":
-            await _receipts(
-                callback, viewer, db, settings, clock, callback_data.id, callback_data.p
-            )
-            await callback.answer()
-        elif action == "tb":
-            await _task_board(
-                callback,
-                viewer,
-                db,
-                settings,
-                clock,
-                callback_data.id,
-                callback_data.f,
-                callback_data.p,
-            )
-            await callback.answer()
-        elif action == "prog":
-            await _progress(callback, viewer, db, clock, callback_data.id)
-            await callback.answer()
-        elif action == "write":
-            await callback.answer()
-            await start_compose(callback, state, viewer)
-        elif action == "answer":
-            await _write_back(callback, state, viewer, db, clock, callback_data.id)
-        else:
+    """A page of one folder: received or sent letters, tasks or announcements."""
+    async with _refusal_as_alert(callback, bot, viewer):
+        kind = CODE_KIND.get(callback_data.k)
+        if kind is None or callback_data.f not in ("i", "o"):
             raise svc.not_available()
-    except DomainError as exc:
-        try:
-            await callback.answer(exc.user_message(), show_alert=True)
-        except TelegramBadRequest:
-            # Already answered (the change was saved, the fresh screen was not): say it plainly.
-            await bot.send_message(viewer.telegram_id, exc.user_message() or "")
+        await state.clear()
+        await callback.answer()
+        await _folder(
+            callback, viewer, db, settings, clock, kind, callback_data.f, callback_data.p
+        )
+
+
+async def on_open_message(
+    callback: CallbackQuery,
+    callback_data: MailCb,
+    state: FSMContext,
+    bot: Bot,
+    viewer: Viewer,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """One message, opened (and marked read)."""
+    async with _refusal_as_alert(callback, bot, viewer):
+        await state.clear()
+        await _open(callback, viewer, db, settings, clock, callback_data.id, callback_data.p)
+        await callback.answer()
+
+
+async def on_attachments(
+    callback: CallbackQuery,
+    callback_data: MailCb,
+    bot: Bot,
+    viewer: Viewer,
+    db: Database,
+    clock: Clock,
+) -> None:
+    """The attachments of a message, sent as files."""
+    async with _refusal_as_alert(callback, bot, viewer):
+        await _send_attachments(callback, bot, viewer, db, clock, callback_data.id)
+
+
+async def on_task_state(
+    callback: CallbackQuery,
+    callback_data: MailCb,
+    bot: Bot,
+    viewer: Viewer,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """A recipient moves a task on (in progress, done)."""
+    async with _refusal_as_alert(callback, bot, viewer):
+        new_state = CODE_STATE.get(callback_data.f)
+        if new_state is None or new_state == TaskState.received:
+            raise svc.not_available()
+        async with db.write() as session:
+            await svc.set_task_state(
+                session, viewer.user_id, callback_data.id, new_state, clock.now()
+            )
+        await callback.answer(_("Saved."))
+        await _open(callback, viewer, db, settings, clock, callback_data.id)
+
+
+async def on_task_reply_ask(
+    callback: CallbackQuery,
+    callback_data: MailCb,
+    state: FSMContext,
+    bot: Bot,
+    viewer: Viewer,
+    db: Database,
+    clock: Clock,
+) -> None:
+    """«Reply to the task»: the reply text is asked for."""
+    async with _refusal_as_alert(callback, bot, viewer):
+        await _ask_task_reply(callback, state, viewer, db, clock, callback_data.id)
+
+
+async def on_task_status(
+    callback: CallbackQuery,
+    callback_data: MailCb,
+    bot: Bot,
+    viewer: Viewer,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """The sender closes or reopens a task."""
+    async with _refusal_as_alert(callback, bot, viewer):
+        status = {"o": TaskStatus.open, "c": TaskStatus.closed}.get(callback_data.f)
+        if status is None:
+            raise svc.not_available()
+        async with db.write() as session:
+            await svc.set_task_status(
+                session, viewer.user_id, callback_data.id, status, clock.now()
+            )
+        await callback.answer(
+            _("The task is closed.") if status == TaskStatus.closed else _("The task is open.")
+        )
+        await _open(callback, viewer, db, settings, clock, callback_data.id)
+
+
+async def on_receipts(
+    callback: CallbackQuery,
+    callback_data: MailCb,
+    bot: Bot,
+    viewer: Viewer,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """Who has read a sent message."""
+    async with _refusal_as_alert(callback, bot, viewer):
+        await _receipts(callback, viewer, db, settings, clock, callback_data.id, callback_data.p)
+        await callback.answer()
+
+
+async def on_task_board(
+    callback: CallbackQuery,
+    callback_data: MailCb,
+    bot: Bot,
+    viewer: Viewer,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """The sender's board of a task: each recipient's state and reply."""
+    async with _refusal_as_alert(callback, bot, viewer):
+        await _task_board(
+            callback,
+            viewer,
+            db,
+            settings,
+            clock,
+            callback_data.id,
+            callback_data.f,
+            callback_data.p,
+        )
+        await callback.answer()
+
+
+async def on_progress(
+    callback: CallbackQuery,
+    callback_data: MailCb,
+    bot: Bot,
+    viewer: Viewer,
+    db: Database,
+    clock: Clock,
+) -> None:
+    """How far the delivery of an announcement has got."""
+    async with _refusal_as_alert(callback, bot, viewer):
+        await _progress(callback, viewer, db, clock, callback_data.id)
+        await callback.answer()
+
+
+async def on_write(callback: CallbackQuery, state: FSMContext, bot: Bot, viewer: Viewer) -> None:
+    """«Write»: the composition dialogue starts."""
+    async with _refusal_as_alert(callback, bot, viewer):
+        await callback.answer()
+        await start_compose(callback, state, viewer)
+
+
+async def on_answer(
+    callback: CallbackQuery,
+    callback_data: MailCb,
+    state: FSMContext,
+    bot: Bot,
+    viewer: Viewer,
+    db: Database,
+    clock: Clock,
+) -> None:
+    """«Answer» under a received letter or task."""
+    async with _refusal_as_alert(callback, bot, viewer):
+        await _write_back(callback, state, viewer, db, clock, callback_data.id)
+
+
+async def on_stale_button(callback: CallbackQuery, bot: Bot, viewer: Viewer) -> None:
+    """A mailbox button of an action this version no longer has."""
+    async with _refusal_as_alert(callback, bot, viewer):
+        raise svc.not_available()
 
 
 async def _write_back(
@@ -751,7 +885,20 @@ def get_router() -> Router:
     router = Router(name="messages")
     router.message.register(cmd_messages, Command("messages"))
     router.callback_query.register(on_nav, NavCb.filter(F.to == "messages"))
-    router.callback_query.register(on_mail, MailCb.filter())
+    router.callback_query.register(on_mailbox, MailCb.filter(F.a == "home"))
+    router.callback_query.register(on_folder, MailCb.filter(F.a == "box"))
+    router.callback_query.register(on_open_message, MailCb.filter(F.a == "open"))
+    router.callback_query.register(on_attachments, MailCb.filter(F.a == "att"))
+    router.callback_query.register(on_task_state, MailCb.filter(F.a == "st"))
+    router.callback_query.register(on_task_reply_ask, MailCb.filter(F.a == "rep"))
+    router.callback_query.register(on_task_status, MailCb.filter(F.a == "ts"))
+    router.callback_query.register(on_receipts, MailCb.filter(F.a == "rr"))
+    router.callback_query.register(on_task_board, MailCb.filter(F.a == "tb"))
+    router.callback_query.register(on_progress, MailCb.filter(F.a == "prog"))
+    router.callback_query.register(on_write, MailCb.filter(F.a == "write"))
+    router.callback_query.register(on_answer, MailCb.filter(F.a == "answer"))
+    # Last: a button of an action that no longer exists.
+    router.callback_query.register(on_stale_button, MailCb.filter())
     router.message.register(
         on_task_reply, StateFilter(TaskReply.text), F.text, ~F.text.startswith("/")
     )
