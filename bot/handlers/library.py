@@ -29,6 +29,7 @@ from bot.clock import Clock
 from bot.keyboards.common import NavCb, PageCb, back_button
 from bot.keyboards.library import (
     LibCb,
+    back_to_form_keyboard,
     field_label,
     form_keyboard,
     item_keyboard,
@@ -252,101 +253,128 @@ async def on_value_not_text(message: Message) -> None:
     await message.answer(_("Please type it as a text message."))
 
 
-async def on_lib(
+async def on_get_copy(
+    callback: CallbackQuery, callback_data: LibCb, db: Database, bot: Bot
+) -> None:
+    """«Get» on an electronic item: its file is sent."""
+    await _send_copy(callback, callback_data.i, db, bot)
+
+
+async def on_item(
+    callback: CallbackQuery, callback_data: LibCb, db: Database, viewer: Viewer
+) -> None:
+    """One item of a list of results."""
+    await callback.answer()
+    await _show_item(callback, db, viewer, callback_data.i, callback_data.s, callback_data.p)
+
+
+async def on_results(
+    callback: CallbackQuery, callback_data: LibCb, db: Database, viewer: Viewer
+) -> None:
+    """«« Results»: back to a list of results."""
+    await callback.answer()
+    async with db.read() as session:
+        search = await library.load_search(session, callback_data.s, viewer.user_id)
+    text, keyboard = await _results_screen(db, search, callback_data.p)
+    await show(callback, text, keyboard)
+
+
+async def on_edit_search(
     callback: CallbackQuery,
     callback_data: LibCb,
     state: FSMContext,
     db: Database,
     viewer: Viewer,
-    clock: Clock,
-    bot: Bot,
 ) -> None:
-    """Every button of the library screens."""
-    action = callback_data.a
-    if action == "get":
-        await _send_copy(callback, callback_data.i, db, bot)
-        return
-    if action == "item":
-        await callback.answer()
-        await _show_item(callback, db, viewer, callback_data.i, callback_data.s, callback_data.p)
-        return
-    if action == "res":
-        await callback.answer()
-        async with db.read() as session:
-            search = await library.load_search(session, callback_data.s, viewer.user_id)
-        text, keyboard = await _results_screen(db, search, callback_data.p)
-        await show(callback, text, keyboard)
-        return
-    if action == "edit":
-        async with db.read() as session:
-            search = await library.load_search(session, callback_data.s, viewer.user_id)
-        form = Criteria.from_dict(search.params)
-        if form.anything and not form.title:
-            # A quick search becomes a title condition the person can refine.
-            form.title, form.anything = form.anything, ""
-        await state.set_state(LibraryStates.form)
-        await state.update_data(lib_form=form.to_dict(), lib_field=None)
-        await callback.answer()
-        text, keyboard = _form_screen(form)
-        await show(callback, text, keyboard)
-        return
-
-    form = await _form_data(state)
-    if action == "form":
-        await state.set_state(LibraryStates.form)
-    elif action == "clear":
-        form = Criteria()
-        await state.set_state(LibraryStates.form)
-    elif action == "field" and callback_data.v in TEXT_FIELDS:
-        await state.set_state(LibraryStates.value)
-        await state.update_data(lib_field=callback_data.v)
-        await callback.answer()
-        await show(
-            callback,
-            _("Type the {field} (or a part of it):").format(
-                field=field_label(callback_data.v).lower()
-            ),
-            InlineKeyboardMarkup(
-                inline_keyboard=[
-                    [
-                        InlineKeyboardButton(
-                            text=_("✖️ Cancel"), callback_data=LibCb(a="form").pack()
-                        )
-                    ]
-                ]
-            ),
-        )
-        return
-    elif action == "lang":
-        await callback.answer()
-        await show(callback, _("Language of the item:"), language_choice_keyboard())
-        return
-    elif action == "kind":
-        await callback.answer()
-        await show(callback, _("Kind of the item:"), kind_choice_keyboard())
-        return
-    elif action == "setl":
-        form.language = callback_data.v
-        form = Criteria.from_dict(form.to_dict())
-        await state.set_state(LibraryStates.form)
-    elif action == "setk":
-        form.kind = callback_data.v
-        form = Criteria.from_dict(form.to_dict())
-        await state.set_state(LibraryStates.form)
-    elif action == "run":
-        if form.is_empty():
-            await callback.answer(_("Fill in at least one field first."), show_alert=True)
-            return
-        await callback.answer()
-        await _run_search(callback, db, viewer, clock, form)
-        return
-    else:
-        await callback.answer(_("This button is no longer available."))
-        return
+    """«Refine the search»: the form, filled in with the search's conditions."""
+    async with db.read() as session:
+        search = await library.load_search(session, callback_data.s, viewer.user_id)
+    form = Criteria.from_dict(search.params)
+    if form.anything and not form.title:
+        # A quick search becomes a title condition the person can refine.
+        form.title, form.anything = form.anything, ""
+    await state.set_state(LibraryStates.form)
     await state.update_data(lib_form=form.to_dict(), lib_field=None)
     await callback.answer()
     text, keyboard = _form_screen(form)
     await show(callback, text, keyboard)
+
+
+async def _show_form(callback: CallbackQuery, state: FSMContext, form: Criteria) -> None:
+    await state.set_state(LibraryStates.form)
+    await state.update_data(lib_form=form.to_dict(), lib_field=None)
+    await callback.answer()
+    text, keyboard = _form_screen(form)
+    await show(callback, text, keyboard)
+
+
+async def on_form(callback: CallbackQuery, state: FSMContext) -> None:
+    """The search form, as filled in so far."""
+    await _show_form(callback, state, await _form_data(state))
+
+
+async def on_clear_form(callback: CallbackQuery, state: FSMContext) -> None:
+    """«Clear» on the form."""
+    await _show_form(callback, state, Criteria())
+
+
+async def on_field(callback: CallbackQuery, callback_data: LibCb, state: FSMContext) -> None:
+    """A text field of the form: its value is asked for."""
+    await state.set_state(LibraryStates.value)
+    await state.update_data(lib_field=callback_data.v)
+    await callback.answer()
+    await show(
+        callback,
+        _("Type the {field} (or a part of it):").format(
+            field=field_label(callback_data.v).lower()
+        ),
+        back_to_form_keyboard(),
+    )
+
+
+async def on_language_choice(callback: CallbackQuery) -> None:
+    """The languages an item may be in."""
+    await callback.answer()
+    await show(callback, _("Language of the item:"), language_choice_keyboard())
+
+
+async def on_kind_choice(callback: CallbackQuery) -> None:
+    """The kinds an item may be of."""
+    await callback.answer()
+    await show(callback, _("Kind of the item:"), kind_choice_keyboard())
+
+
+async def on_set_language(
+    callback: CallbackQuery, callback_data: LibCb, state: FSMContext
+) -> None:
+    """A language chosen for the form."""
+    form = await _form_data(state)
+    form.language = callback_data.v
+    await _show_form(callback, state, Criteria.from_dict(form.to_dict()))
+
+
+async def on_set_kind(callback: CallbackQuery, callback_data: LibCb, state: FSMContext) -> None:
+    """A kind chosen for the form."""
+    form = await _form_data(state)
+    form.kind = callback_data.v
+    await _show_form(callback, state, Criteria.from_dict(form.to_dict()))
+
+
+async def on_run(
+    callback: CallbackQuery, state: FSMContext, db: Database, viewer: Viewer, clock: Clock
+) -> None:
+    """«Search» on the form."""
+    form = await _form_data(state)
+    if form.is_empty():
+        await callback.answer(_("Fill in at least one field first."), show_alert=True)
+        return
+    await callback.answer()
+    await _run_search(callback, db, viewer, clock, form)
+
+
+async def on_stale_button(callback: CallbackQuery) -> None:
+    """A library button of an action this version no longer has."""
+    await callback.answer(_("This button is no longer available."))
 
 
 async def on_page(
@@ -498,7 +526,20 @@ def get_inline_router() -> Router:
 def get_router() -> Router:
     router = Router(name="library")
     router.callback_query.register(on_nav_library, NavCb.filter(F.to == "library"))
-    router.callback_query.register(on_lib, LibCb.filter())
+    router.callback_query.register(on_get_copy, LibCb.filter(F.a == "get"))
+    router.callback_query.register(on_item, LibCb.filter(F.a == "item"))
+    router.callback_query.register(on_results, LibCb.filter(F.a == "res"))
+    router.callback_query.register(on_edit_search, LibCb.filter(F.a == "edit"))
+    router.callback_query.register(on_form, LibCb.filter(F.a == "form"))
+    router.callback_query.register(on_clear_form, LibCb.filter(F.a == "clear"))
+    router.callback_query.register(on_field, LibCb.filter((F.a == "field") & F.v.in_(TEXT_FIELDS)))
+    router.callback_query.register(on_language_choice, LibCb.filter(F.a == "lang"))
+    router.callback_query.register(on_kind_choice, LibCb.filter(F.a == "kind"))
+    router.callback_query.register(on_set_language, LibCb.filter(F.a == "setl"))
+    router.callback_query.register(on_set_kind, LibCb.filter(F.a == "setk"))
+    router.callback_query.register(on_run, LibCb.filter(F.a == "run"))
+    # Last: a button of an action that no longer exists.
+    router.callback_query.register(on_stale_button, LibCb.filter())
     router.callback_query.register(on_page, PageCb.filter(F.scope == "lib"))
     router.message.register(
         on_item_link, CommandStart(deep_link=True, magic=F.args.regexp(r"^lib_\d{1,9}$"))

@@ -184,3 +184,12 @@ def item_keyboard(
         )
     keyboard.append([back_button("library", _("« Library"))])
     return InlineKeyboardMarkup(inline_keyboard=keyboard)
+
+
+def back_to_form_keyboard() -> InlineKeyboardMarkup:
+    """«Cancel» under a question of the search form: back to the form."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=_("✖️ Cancel"), callback_data=LibCb(a="form").pack())]
+        ]
+    )
