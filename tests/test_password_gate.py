@@ -130,9 +130,9 @@ async def test_typed_password_and_confirmation_are_taken_and_deleted(demo_app: A
     assert "Қасымов Әлихан" in client.last_message().text
     assert any("saved" in m.text for m in client.messages() if m.from_bot)
     for secret in ("short", "Own-Pass-2027", "Other-Pass-2027", ONE_TIME):
-        assert all(
-            m.deleted for m in client.session.chats[7320].values() if m.text == secret
-        ), secret
+        assert all(m.deleted for m in client.session.chats[7320].values() if m.text == secret), (
+            secret
+        )
 
     async with demo_app.db.read() as session:
         user = await session.get(User, account)
