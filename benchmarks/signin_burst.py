@@ -10,7 +10,9 @@
 go through the real sign-in dialogue at the same moment: /start, the language, the login, the
 password (argon2id with OWASP's parameters, verified in the hashing pool outside any database
 unit). First the exam runs alone, for comparison, then the same exam with the burst, each on a
-fresh database.
+fresh database. Students think before each press (`--think-ms`, 3 s ± 50% by default: an exam
+is answered at a human pace), so their handling time shows what the burst costs them rather than
+the queue of their own presses; `--think-ms 0` presses without pause.
 
 Printed: the exam students' p50/p99 time to handle one update, alone and during the burst; the
 sign-ins' own p50/p99 (they queue for the hashing pool, a core smaller than the machine); errors
@@ -25,6 +27,7 @@ import argparse
 import asyncio
 import json
 import logging
+import random
 import sys
 import tempfile
 import time
@@ -110,13 +113,29 @@ async def sign_in(client: TimedClient, login: str) -> None:
         client.stats.errors += 1
 
 
-def _clients(app: App, first_tg: int, count: int, stats: Stats) -> list[TimedClient]:
-    clients = []
+class PacedClient(TimedClient):
+    """A student who thinks before each press (0.5–1.5 × `think` seconds, not timed)."""
+
+    think: float = 0.0
+    rng: random.Random
+
+    async def _feed(self, payload: dict[str, Any]) -> list[Any]:
+        if self.think:
+            await asyncio.sleep(self.think * self.rng.uniform(0.5, 1.5))
+        return await super()._feed(payload)
+
+
+def _clients(
+    app: App, first_tg: int, count: int, stats: Stats, think: float = 0.0
+) -> list[TimedClient]:
+    clients: list[TimedClient] = []
     for i in range(count):
-        client = TimedClient(
+        client = PacedClient(
             app.dp, app.bot, app.session, user_id=first_tg + i, language_code="en"
         )
         client.stats = stats
+        client.think = think
+        client.rng = random.Random(first_tg + i)
         clients.append(client)
     return clients
 
@@ -131,7 +150,12 @@ def _went_wrong(app: App) -> int:
 
 
 async def run(
-    server_url: str | None, students: int, signins: int, questions: int, workdir: Path
+    server_url: str | None,
+    students: int,
+    signins: int,
+    questions: int,
+    workdir: Path,
+    think: float,
 ) -> dict[str, Any]:
     """One run on a fresh database; `signins` 0 is the exam alone."""
     async with scratch_database(server_url, f"burst{signins}", workdir) as url:
@@ -148,7 +172,7 @@ async def run(
         try:
             await warm_up(app.db)
             exam_stats, signin_stats = Stats(), Stats()
-            exam = _clients(app, FIRST_TG_ID, students, exam_stats)
+            exam = _clients(app, FIRST_TG_ID, students, exam_stats, think)
             signers = _clients(app, SIGNIN_TG_ID, signins, signin_stats)
             pressed: dict[int, list[int]] = {}
             cpu = time.process_time()
@@ -186,19 +210,25 @@ async def main_async(
     questions: int,
     database_url: str | None = None,
     baseline: bool = True,
+    think_ms: int = 0,
 ) -> dict[str, Any]:
     print(HEADER, flush=True)
+    think = think_ms / 1000
     with tempfile.TemporaryDirectory(prefix="signin-burst-") as tmp:
-        alone = await run(database_url, students, 0, questions, Path(tmp)) if baseline else None
-        burst = await run(database_url, students, signins, questions, Path(tmp))
+        alone = (
+            await run(database_url, students, 0, questions, Path(tmp), think) if baseline else None
+        )
+        burst = await run(database_url, students, signins, questions, Path(tmp), think)
+    pace = f"a press every ~{think_ms} ms each" if think_ms else "pressing without pause"
     print(
-        f"{burst['backend']}: {students} students sit a {questions}-question test, "
+        f"{burst['backend']}: {students} students sit a {questions}-question test ({pace}), "
         f"{signins} people sign in at the same moment; hashing pool: {HASH_WORKERS} worker(s)"
     )
     if alone is not None:
         print(
             f"  exam alone:    p50 {alone['exam_p50_ms']:7.1f} ms   "
-            f"p99 {alone['exam_p99_ms']:7.1f} ms   ({alone['seconds']:.1f} s)"
+            f"p99 {alone['exam_p99_ms']:7.1f} ms   ({alone['seconds']:.1f} s, "
+            f"CPU {alone['cpu_s']:.1f} s)"
         )
     print(
         f"  exam + burst:  p50 {burst['exam_p50_ms']:7.1f} ms   "
@@ -224,6 +254,8 @@ async def main_async(
         "signin_p50_ms": round(burst["signin_p50_ms"], 1),
         "signin_p99_ms": round(burst["signin_p99_ms"], 1),
         "cpu_s": round(burst["cpu_s"], 2),
+        "alone_cpu_s": None if alone is None else round(alone["cpu_s"], 2),
+        "think_ms": think_ms,
         "hash_workers": HASH_WORKERS,
     }
     print(json.dumps(figures), flush=True)
@@ -234,7 +266,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.signin_burst")
     parser.add_argument("--signins", type=int, default=200)
     parser.add_argument("--students", type=int, default=50)
-    parser.add_argument("--questions", type=int, default=10)
+    parser.add_argument("--questions", type=int, default=5)
+    parser.add_argument(
+        "--think-ms",
+        type=int,
+        default=3000,
+        help="each student's pause before a press, ±50%% (0: press without pause, as "
+        "benchmarks.exam_load does, which measures the exam's own queue more than the burst)",
+    )
     parser.add_argument(
         "--database-url",
         help="a PostgreSQL server to run on (postgresql+asyncpg://user@host:port/db); each run "
@@ -254,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
             args.questions,
             args.database_url,
             baseline=not args.no_baseline,
+            think_ms=args.think_ms,
         )
     )
     return 1 if figures["errors"] else 0
