@@ -42,6 +42,8 @@ class SchedulerService:
         self._scheduler: AsyncIOScheduler | None = None
         self._stop = asyncio.Event()
         self._worker_task: asyncio.Task[None] | None = None
+        # (callback, event mask) pairs handed to APScheduler at start: metrics listen here.
+        self.listeners: list[tuple[Callable[[object], None], int]] = []
         self.worker = DeliveryWorker(ctx.bot, ctx.db, ctx.i18n, ctx.settings, ctx.clock)
 
     async def _renew(self) -> None:
@@ -61,19 +63,24 @@ class SchedulerService:
             self._worker_task = None
             self._stop = asyncio.Event()
 
-    async def _run(self, spec: JobSpec) -> None:
+    async def _run(self, spec: JobSpec) -> str | None:
+        """Run one job if this process leads; "ok"/"failed" reach the event listeners."""
         if not self.is_leader:
-            return
+            return None
         try:
             await resolve(spec.ref)(self.ctx)
         except Exception:
             log.exception("job %s failed", spec.id)
+            return "failed"
+        return "ok"
 
     async def start(self) -> None:
         for spec in self.jobs:
             resolve(spec.ref)  # fail at start-up, not at the first tick, on a bad reference
         await self._renew()
         scheduler = AsyncIOScheduler(timezone="UTC")
+        for callback, mask in self.listeners:
+            scheduler.add_listener(callback, mask)
         scheduler.add_job(
             self._renew,
             "interval",

@@ -14,6 +14,7 @@ from bot.handlers import attendance as attendance_handlers
 from bot.handlers import auth, common, home, password_gate, settings, testing_staff
 from bot.handlers import calendar as calendar_handlers
 from bot.handlers import classrooms as classrooms_handlers
+from bot.handlers import exports as exports_handlers
 from bot.handlers import journal as journal_handlers
 from bot.handlers import library as library_handlers
 from bot.handlers import messages as messages_handlers
@@ -53,6 +54,7 @@ MODULES: tuple[Module, ...] = (
     service_centre_handlers.MODULE,
     service_centre_staff_handlers.MODULE,
     admin_handlers.MODULE,
+    exports_handlers.MODULE,
 )
 
 

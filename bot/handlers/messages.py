@@ -23,6 +23,7 @@ from bot.handlers import messages_compose
 from bot.handlers.messages_compose import DRAFT_KEY, start_compose
 from bot.i18n import fmt_date, fmt_datetime, fmt_number
 from bot.keyboards.common import NavCb, home_button, pager_buttons
+from bot.keyboards.exports import delivery_report_button
 from bot.keyboards.messages import (
     CODE_KIND,
     CODE_STATE,
@@ -464,6 +465,7 @@ async def _progress(
         "\n".join(lines),
         _kb(
             [button(_("🔄 Refresh"), MailCb(a="prog", id=message_id))],
+            [delivery_report_button(message_id)],
             [button(_("« Back"), MailCb(a="open", id=message_id))],
         ),
     )

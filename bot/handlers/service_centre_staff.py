@@ -31,6 +31,7 @@ from bot.handlers.service_centre import (
 from bot.handlers.verification import certificate_pdf, deliver_document
 from bot.i18n import fmt_datetime
 from bot.keyboards.common import NavCb, back_button, pager_buttons
+from bot.keyboards.exports import queue_export_button
 from bot.keyboards.service_centre import STAFF_NAV, SqCb, sq_button
 from bot.modules import HomeContext, MenuItem, Module
 from bot.services import service_centre as sc
@@ -78,6 +79,7 @@ async def open_queue(event: Message | CallbackQuery, db: Database, service_id: i
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append([sq_button(_("🔎 Filter by service"), "svcs", v=service_id)])
+    rows.append([queue_export_button(service_id)])
     rows.append([back_button()])
     await show(event, "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows))
 

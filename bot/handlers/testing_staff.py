@@ -29,6 +29,7 @@ from bot.filters import SignedIn
 from bot.handlers.testing import control_name, default_rules, error_text
 from bot.i18n import LANGUAGE_NAMES, fmt_datetime, fmt_number
 from bot.keyboards.common import NavCb, back_button
+from bot.keyboards.exports import test_results_button
 from bot.keyboards.testing import StaffCb, short
 from bot.modules import MenuItem, Module
 from bot.services import testing as svc
@@ -977,7 +978,11 @@ async def _test(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
     await show(
         cb,
         "\n".join(lines),
-        _kb([_btn(_("👥 Results by student"), "tres", i)], [_back("tests")]),
+        _kb(
+            [_btn(_("👥 Results by student"), "tres", i)],
+            [test_results_button(i)],
+            [_back("tests")],
+        ),
     )
 
 
