@@ -73,6 +73,9 @@ async def test_one_time_password_opens_nothing_but_the_password_screen(
     user_id = 7300 + len(role)
     callbacks = await _entry_points(demo_app, role, user_id)
     assert len(callbacks) > 5
+    if role == "student":
+        # The transcript download is among them.
+        assert "tr:pdf:0" in callbacks
     login, _password = DEMO_ACCOUNTS[role]
     account = await _give_one_time_password(demo_app, login)
     client = await demo_app.signed_in(login, ONE_TIME, user_id=user_id)
