@@ -4,6 +4,7 @@ attempts on every engine, and no kill switch for strangers against the owner's o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 from sqlalchemy import func, select
@@ -29,7 +30,12 @@ async def _account(db: Database, login: str, password: str) -> int:
 
 
 def _verify_all_at_once(monkeypatch: pytest.MonkeyPatch, attempts: int) -> None:
-    """Every verify finishes at the same moment, so the write units really run in parallel."""
+    """Every verify finishes at the same moment, so the write units really run in parallel.
+
+    One process admits only a few sign-ins at once; here every attempt is let in at once, as if
+    each came through a replica of its own.
+    """
+    monkeypatch.setattr(auth, "_sign_in_slots", contextlib.nullcontext)
     barrier = asyncio.Barrier(attempts)
     real = auth.verify_password
 
@@ -155,3 +161,31 @@ async def test_unknown_login_is_verified_like_a_known_one(
     await auth.sign_in(db, "unknown.login", "wrong-pass-x", 884_001, POLICY)
     assert len(verified) == 2
     assert all(h.startswith("$argon2id$v=19$m=19456,t=2,p=1$") for h in verified)
+
+
+async def test_a_burst_of_sign_ins_is_admitted_a_few_at_a_time(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rest wait holding no connection, so they do not queue in front of other updates."""
+    in_flight, most = 0, 0
+    look_up, record = auth._look_up, auth._record
+
+    async def counting_look_up(*args: object) -> object:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        return await look_up(*args)  # type: ignore[arg-type]
+
+    async def counting_record(*args: object) -> object:
+        nonlocal in_flight
+        try:
+            return await record(*args)  # type: ignore[arg-type]
+        finally:
+            in_flight -= 1
+
+    monkeypatch.setattr(auth, "_look_up", counting_look_up)
+    monkeypatch.setattr(auth, "_record", counting_record)
+    await asyncio.gather(
+        *(auth.sign_in(db, f"burst.{n:02d}", "some-guess-1", 885_000 + n) for n in range(12))
+    )
+    assert 1 <= most <= auth.SIGN_IN_CONCURRENCY

@@ -9,6 +9,7 @@ import asyncio
 import os
 import re
 import secrets
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +34,22 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password-" + secrets.token_hex(8))
 # burst of sign-ins queues here (holding no connection) instead of starving everyone else.
 HASH_WORKERS = max(1, (os.cpu_count() or 2) - 1)
 _HASH_POOL = ThreadPoolExecutor(max_workers=HASH_WORKERS, thread_name_prefix="argon2")
+# Sign-ins admitted at once in one process (one verifying, one in its short units per worker):
+# a burst waits here, holding no connection, instead of queueing in front of everyone else's
+# updates at the connection pool and the event loop.
+SIGN_IN_CONCURRENCY = HASH_WORKERS + 1
+_sign_in_queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _sign_in_slots() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    slots = _sign_in_queues.get(loop)
+    if slots is None:
+        slots = _sign_in_queues[loop] = asyncio.Semaphore(SIGN_IN_CONCURRENCY)
+    return slots
+
 
 LOGIN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
 MIN_PASSWORD_LENGTH = 8
@@ -319,18 +336,19 @@ async def sign_in(
     the account in the same write unit as the binding.
     """
     login = normalize_login(login)[:64]
-    async with db.read() as session:
-        found = await _look_up(session, login, telegram_id, utcnow())
-    if isinstance(found, Locked):
-        return found
-    # Unknown logins are verified against a dummy hash: a wrong login costs what a wrong
-    # password costs, so timing does not tell which logins exist.
-    ok = await verify_password(found.password_hash, password) and found.user_id is not None
-    async with db.write() as session:
-        result = await _record(session, found, ok, telegram_id, policy, utcnow())
-        if isinstance(result, SignedIn) and locale is not None:
-            await set_locale(session, result.user_id, locale)
-    return result
+    async with _sign_in_slots():
+        async with db.read() as session:
+            found = await _look_up(session, login, telegram_id, utcnow())
+        if isinstance(found, Locked):
+            return found
+        # Unknown logins are verified against a dummy hash: a wrong login costs what a wrong
+        # password costs, so timing does not tell which logins exist.
+        ok = await verify_password(found.password_hash, password) and found.user_id is not None
+        async with db.write() as session:
+            result = await _record(session, found, ok, telegram_id, policy, utcnow())
+            if isinstance(result, SignedIn) and locale is not None:
+                await set_locale(session, result.user_id, locale)
+        return result
 
 
 async def mark_reachable(session: AsyncSession, user_id: int) -> None:
