@@ -179,11 +179,18 @@ async def run_import_command(args: argparse.Namespace) -> str:
     kind = kind_named(args.kind)
     if kind is None:
         raise AdminError(f"unknown kind {args.kind!r}; one of: {', '.join(_kind_names())}")
+    from bot.importer.reader import MAX_FILE_BYTES
+
     path = Path(args.file)
     try:
+        size = await asyncio.to_thread(lambda: path.stat().st_size)
+        if size > MAX_FILE_BYTES:  # refused before a byte of it is read
+            raise FileProblem("too_big", limit_mb=MAX_FILE_BYTES // (1024 * 1024))
         data = await asyncio.to_thread(path.read_bytes)
     except OSError as exc:
         raise AdminError(f"cannot read {path}: {exc.strerror}") from None
+    except FileProblem as exc:
+        raise AdminError(file_problem_text(exc.reason, exc.params)) from None
     settings = cli_settings()
     try:
         async with cli_database(settings) as db:

@@ -15,6 +15,7 @@ from bot.handlers import auth, common, home, password_gate, settings, testing_st
 from bot.handlers import calendar as calendar_handlers
 from bot.handlers import classrooms as classrooms_handlers
 from bot.handlers import exports as exports_handlers
+from bot.handlers import grade_sheet as grade_sheet_handlers
 from bot.handlers import journal as journal_handlers
 from bot.handlers import library as library_handlers
 from bot.handlers import messages as messages_handlers
@@ -40,6 +41,7 @@ MODULES: tuple[Module, ...] = (
     notifications_handlers.MODULE,
     journal_handlers.MODULE,
     teacher_journal_handlers.MODULE,
+    grade_sheet_handlers.MODULE,
     timetable_handlers.MODULE,
     calendar_handlers.MODULE,
     transcript_handlers.MODULE,

@@ -21,6 +21,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.downloads import attachment_refusal_text
 from bot.filters import HasSubRole, SignedIn
 from bot.handlers.service_centre import (
     answer_lines,
@@ -460,11 +461,9 @@ async def on_file_input(
             reply_markup=_input_keyboard(rid),
         )
         return
-    if (document.file_size or 0) > sc.MAX_FILE_BYTES:
-        await message.answer(
-            _("The file is larger than 20 MB. Please send a smaller one."),
-            reply_markup=_input_keyboard(rid),
-        )
+    refusal = attachment_refusal_text(message)
+    if refusal is not None:
+        await message.answer(refusal, reply_markup=_input_keyboard(rid))
         return
     await state.clear()
     now = clock.now()

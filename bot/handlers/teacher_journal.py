@@ -22,6 +22,7 @@ from sqlalchemy.orm import joinedload
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.handlers.grade_sheet import grade_sheet_button
 from bot.i18n import fmt_date, fmt_number
 from bot.keyboards.academic import (
     TeacherCb,
@@ -193,6 +194,7 @@ async def unit_screen(
         ]
     )
     buttons += class_export_rows(discipline_id, group_id)
+    buttons.append([grade_sheet_button(discipline_id, group_id)])
     buttons.append(_back(_("« My classes"), TeacherCb(a="u")))
     return "\n".join(text_lines), InlineKeyboardMarkup(inline_keyboard=buttons)
 
