@@ -189,3 +189,18 @@ async def test_a_burst_of_sign_ins_is_admitted_a_few_at_a_time(
         *(auth.sign_in(db, f"burst.{n:02d}", "some-guess-1", 885_000 + n) for n in range(12))
     )
     assert 1 <= most <= auth.SIGN_IN_CONCURRENCY
+
+
+async def test_the_trust_follows_a_new_login(db: Database) -> None:
+    user_id = await _account(db, "old.name", "Owner-Pass-2026")
+    owner_tg = 886_000
+    await auth.sign_in(db, "old.name", "Owner-Pass-2026", owner_tg, POLICY)
+    # A stranger had guessed at the new name while nobody had it.
+    await auth.sign_in(db, "new.name", "wrong-pass-x", 886_100, POLICY)
+    async with db.write() as session:
+        await auth.change_credentials(session, user_id, "Owner-Pass-2026", "new.name", None)
+    for n in range(POLICY.max_failures):
+        await auth.sign_in(db, "new.name", "wrong-pass-x", 886_200 + n, POLICY)
+    assert isinstance(await auth.sign_in(db, "new.name", "Owner-Pass-2026", 886_300), Locked)
+    result = await auth.sign_in(db, "new.name", "Owner-Pass-2026", owner_tg, POLICY)
+    assert isinstance(result, SignedIn)

@@ -17,7 +17,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.base import utcnow
@@ -447,6 +447,21 @@ async def login_taken(session: AsyncSession, login: str, except_user_id: int | N
     return await session.scalar(query) is not None
 
 
+async def _move_login_counter(session: AsyncSession, old: str, new: str) -> None:
+    """The login's count, ban and trusted Telegram account follow it to its new name.
+
+    A row already under the new name belongs to guesses at a login nobody had: it goes.
+    """
+    await session.execute(
+        delete(SignInLock).where(SignInLock.scope == LOGIN_SCOPE, SignInLock.key == new)
+    )
+    await session.execute(
+        update(SignInLock)
+        .where(SignInLock.scope == LOGIN_SCOPE, SignInLock.key == old)
+        .values(key=new)
+    )
+
+
 async def change_credentials(
     session: AsyncSession,
     user_id: int,
@@ -471,6 +486,8 @@ async def change_credentials(
             raise CredentialsError("login_invalid")
         if await login_taken(session, new_login, user_id):
             raise CredentialsError("login_taken")
+        if new_login != user.login:
+            await _move_login_counter(session, user.login, new_login)
         user.login = new_login
     if new_password_hash is not None:
         user.password_hash = new_password_hash
