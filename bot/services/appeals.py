@@ -17,7 +17,6 @@ from datetime import datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from aiogram.utils.i18n import gettext as _
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services import journal
 from bot.services import testing as testing_svc
 from bot.services.errors import DomainError
+from bot.services.i18n import _
 from bot.services.notify import NoticeKind, notify
 from db.models import AcademicPeriod, Discipline, Group, Role, Student, User
 from db.models.academic import CurrentMark, Enrolment, WorkKind

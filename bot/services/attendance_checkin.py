@@ -21,7 +21,6 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from aiogram.utils.i18n import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -29,6 +28,7 @@ from sqlalchemy.orm import joinedload
 from bot.config import load_env
 from bot.services import journal, timetable
 from bot.services.errors import DomainError
+from bot.services.i18n import _
 from db.models import Student, Teacher, User
 from db.models.academic import AttendanceMark, AttendanceSource, ClassMeeting, TimetableSlot
 from db.models.attendance_checkin import CheckIn, CheckInToken

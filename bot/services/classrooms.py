@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from aiogram.utils.i18n import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +21,7 @@ from sqlalchemy.orm import joinedload
 from bot.services import journal
 from bot.services.auth import Viewer
 from bot.services.errors import DomainError
+from bot.services.i18n import _
 from bot.services.notify import NoticeKind, notify_many
 from db.models import AcademicPeriod, Group, Role, Student, Teacher, User
 from db.models.academic import ClassKind, TimetableSlot

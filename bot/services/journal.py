@@ -19,7 +19,6 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from aiogram.utils.i18n import gettext as _
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -28,6 +27,7 @@ from bot.config import AcademicSettings
 from bot.services import grading
 from bot.services.errors import DomainError
 from bot.services.grading import ExamTarget, GradingRules, LetterGrade
+from bot.services.i18n import _
 from bot.services.notify import NoticeKind, notify
 from db.models import AcademicPeriod, Discipline, Group, Student, Teacher, User
 from db.models.academic import (

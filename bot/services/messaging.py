@@ -21,13 +21,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiogram.utils.i18n import gettext as _
 from sqlalchemy import Select, and_, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.auth import Viewer
 from bot.services.errors import DomainError
+from bot.services.i18n import _
 from bot.services.notify import NoticeKind, notify, notify_many
 from db.models import Faculty, Group, Programme, Role, Student, StudyForm, Teacher, User
 from db.models.academic import Enrolment, TimetableSlot

@@ -26,6 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import messaging, timetable
 from bot.services import testing as testing_svc
+from bot.services.errors import DomainError
+from bot.services.i18n import _
 from bot.services.notify import NoticeKind, notify, notify_many
 from bot.services.quiet_hours import in_quiet_hours
 from db.models import Group, Student, Teacher, User
@@ -679,15 +681,16 @@ async def _row(session: AsyncSession, user_id: int) -> NotificationSettings:
     return row
 
 
-class PreferenceError(ValueError):
+def not_offered() -> DomainError:
     """A value no screen offers (a forged button)."""
+    return DomainError("preference_not_offered", lambda: _("This is not available."))
 
 
 async def set_kind(
     session: AsyncSession, user_id: int, kind: NoticeKind, enabled: bool
 ) -> Preferences:
     if kind not in SWITCHABLE_KINDS:
-        raise PreferenceError(kind)
+        raise not_offered()
     row = await _row(session, user_id)
     disabled = set(row.disabled_kinds or ())
     if enabled:
@@ -703,7 +706,7 @@ async def set_class_minutes(
     session: AsyncSession, user_id: int, minutes: int | None
 ) -> Preferences:
     if minutes is not None and minutes not in CLASS_LEAD_CHOICES:
-        raise PreferenceError(minutes)
+        raise not_offered()
     row = await _row(session, user_id)
     row.class_reminder_minutes = minutes
     if minutes is not None:
@@ -730,12 +733,14 @@ async def set_quiet(
     """Quiet hours on/off and their bounds (whole hours); start and end must differ."""
     for hour in (start_hour, end_hour):
         if hour is not None and not 0 <= hour <= 23:
-            raise PreferenceError(hour)
+            raise not_offered()
     row = await _row(session, user_id)
     start = row.quiet_start if start_hour is None else start_hour * 60
     end = row.quiet_end if end_hour is None else end_hour * 60
     if start == end:
-        raise PreferenceError("empty quiet period")
+        raise DomainError(
+            "quiet_empty", lambda: _("Quiet hours cannot start and end at the same hour.")
+        )
     row.quiet_start, row.quiet_end = start, end
     if enabled is not None:
         row.quiet_enabled = enabled

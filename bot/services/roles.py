@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from aiogram.utils.i18n import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audit, auth
 from bot.services.errors import DomainError
+from bot.services.i18n import _
 from db.models import Role, Student, Teacher, User
 from db.models.admin import StaffRole, SubRole
 

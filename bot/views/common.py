@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from aiogram.utils.i18n import get_i18n
-
 from bot.i18n import fmt_number
+from bot.services.i18n import current_locale
 from bot.ui import esc
 
-
-def current_locale() -> str:
-    """The locale of the update or notice being answered (set by the i18n middleware or the
-    delivery worker)."""
-    return get_i18n().current_locale
+__all__ = ["current_locale", "num"]
 
 
 def num(value: object, locale: str | None = None) -> str:
