@@ -22,6 +22,7 @@ from bot.keyboards.common import NavCb, SettingsCb, back_button, language_keyboa
 from bot.modules import MenuItem, Module
 from bot.services import auth
 from bot.services.auth import Viewer
+from bot.services.errors import DomainError
 from bot.ui import esc, safe_delete, show
 from db.session import Database
 
@@ -277,7 +278,7 @@ async def on_old_password(
                 data.get("new_login"),
                 data.get("new_password_hash"),
             )
-    except auth.CredentialsError as exc:
+    except DomainError as exc:
         if exc.code == "wrong_password":
             tries = int(data.get("old_tries", 0)) + 1
             if tries >= MAX_OLD_PASSWORD_TRIES:
@@ -289,17 +290,10 @@ async def on_old_password(
                 )
                 return
             await state.update_data(old_tries=tries)
-            await message.answer(
-                _("The current password is wrong. Try again:"),
-                reply_markup=_step_keyboard(None, None),
-            )
+            await message.answer(exc.user_message() or "", reply_markup=_step_keyboard(None, None))
             return
         await state.clear()
-        if exc.code == "login_taken":
-            reason = _("that login has just been taken by someone else.")
-        else:
-            reason = _("the new data is not valid.")
-        await message.answer(_("Nothing was changed: {reason}").format(reason=reason))
+        await message.answer(exc.user_message() or "")
         return
     await state.clear()
     async with db.read() as session:

@@ -20,6 +20,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.errors import DomainError
+from bot.services.i18n import _
 from db.base import utcnow
 from db.models import Role, SignInAttempt, SignInLock, Student, Teacher, User
 from db.models.delivery import NotificationSettings
@@ -432,12 +434,22 @@ async def set_locale(session: AsyncSession, user_id: int, locale: str) -> None:
 # ---- credentials -----------------------------------------------------------------------------
 
 
-class CredentialsError(Exception):
-    """Why a change of login or password was refused; `code` is stable for translation."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+def credentials_refused(code: str) -> DomainError:
+    """Why a change of login or password was refused: "wrong_password" (the dialogue asks
+    again), "login_taken", "login_invalid" or "no_user"; the message is the whole answer."""
+    if code == "wrong_password":
+        return DomainError(code, lambda: _("The current password is wrong. Try again:"))
+    if code == "login_taken":
+        return DomainError(
+            code,
+            lambda: _("Nothing was changed: {reason}").format(
+                reason=_("that login has just been taken by someone else.")
+            ),
+        )
+    return DomainError(
+        code,
+        lambda: _("Nothing was changed: {reason}").format(reason=_("the new data is not valid.")),
+    )
 
 
 async def login_taken(session: AsyncSession, login: str, except_user_id: int | None) -> bool:
@@ -472,20 +484,20 @@ async def change_credentials(
     """Apply a new login and/or password hash after checking the current password.
 
     The new password arrives already hashed (and checked with `password_problem`), so it never
-    waits anywhere in clear between the steps of the dialogue. Raises CredentialsError
+    waits anywhere in clear between the steps of the dialogue. Raises `credentials_refused`
     ("wrong_password" | "login_invalid" | "login_taken" | "no_user"). Must run in a write unit.
     """
     user = await session.get(User, user_id)
     if user is None:
-        raise CredentialsError("no_user")
+        raise credentials_refused("no_user")
     if not await verify_password(user.password_hash, old_password[: MAX_PASSWORD_LENGTH * 2]):
-        raise CredentialsError("wrong_password")
+        raise credentials_refused("wrong_password")
     if new_login is not None:
         new_login = normalize_login(new_login)
         if not login_is_valid(new_login):
-            raise CredentialsError("login_invalid")
+            raise credentials_refused("login_invalid")
         if await login_taken(session, new_login, user_id):
-            raise CredentialsError("login_taken")
+            raise credentials_refused("login_taken")
         if new_login != user.login:
             await _move_login_counter(session, user.login, new_login)
         user.login = new_login
@@ -511,7 +523,7 @@ async def set_password(
     """
     user = await session.get(User, user_id)
     if user is None:
-        raise CredentialsError("no_user")
+        raise credentials_refused("no_user")
     user.password_hash = password_hash or await hash_password(password)
     user.password_changed_at = utcnow()
     user.must_change_password = temporary
