@@ -413,7 +413,7 @@ async def on_page(
     await show(callback, text, markup)
 
 
-async def on_action(
+async def on_list(
     callback: CallbackQuery,
     callback_data: AplCb,
     db: Database,
@@ -422,37 +422,105 @@ async def on_action(
     settings: Settings,
     state: FSMContext,
 ) -> None:
-    """Every student appeal button; ids are checked against the student's own attempts."""
+    """A page of the passed tests of a period, each with its appeal state."""
+    await state.set_state(None)
+    await callback.answer()
+    text, markup = await render_list(
+        db, viewer, callback_data.i, callback_data.p, clock.now(), settings.tz
+    )
+    await show(callback, text, markup)
+
+
+async def on_periods(callback: CallbackQuery, db: Database, viewer: Viewer) -> None:
+    """The periods to choose the tests from."""
+    await callback.answer()
+    text, markup = await render_periods(db, viewer)
+    await show(callback, text, markup)
+
+
+async def on_attempt(
+    callback: CallbackQuery,
+    callback_data: AplCb,
+    db: Database,
+    viewer: Viewer,
+    clock: Clock,
+    settings: Settings,
+    state: FSMContext,
+) -> None:
+    """One attempt's appeal: the wrong questions to contest, a page of them."""
+    await state.set_state(None)
+    await draw_appeal(
+        callback, db, viewer, state, callback_data.i, callback_data.p, clock.now(), settings.tz
+    )
+    await callback.answer()
+
+
+async def on_toggle(
+    callback: CallbackQuery,
+    callback_data: AplCb,
+    db: Database,
+    viewer: Viewer,
+    clock: Clock,
+    settings: Settings,
+    state: FSMContext,
+) -> None:
+    """A question ticked or unticked for the appeal."""
+    await _toggle(callback, db, viewer, state, callback_data.i, clock.now(), settings.tz)
+
+
+async def on_comment_ask(
+    callback: CallbackQuery,
+    callback_data: AplCb,
+    db: Database,
+    viewer: Viewer,
+    clock: Clock,
+    state: FSMContext,
+) -> None:
+    """«Comment» on a question: the comment is asked for."""
+    await _ask_comment(callback, db, viewer, state, callback_data.i, clock.now())
+
+
+async def on_file(
+    callback: CallbackQuery,
+    callback_data: AplCb,
+    db: Database,
+    viewer: Viewer,
+    clock: Clock,
+    settings: Settings,
+    state: FSMContext,
+) -> None:
+    """«File the appeal» for the ticked questions."""
+    await _file(callback, db, viewer, state, callback_data.i, clock.now(), settings.tz)
+
+
+async def on_withdraw_ask(
+    callback: CallbackQuery, callback_data: AplCb, db: Database, viewer: Viewer
+) -> None:
+    """«Withdraw»: asks to confirm."""
+    await _confirm_withdraw(callback, db, viewer, callback_data.i)
+
+
+async def on_withdraw(
+    callback: CallbackQuery,
+    callback_data: AplCb,
+    db: Database,
+    viewer: Viewer,
+    clock: Clock,
+    settings: Settings,
+    state: FSMContext,
+) -> None:
+    """The withdrawal confirmed: the pending questions of the appeal are withdrawn."""
     assert viewer.student_id is not None
-    action, ident, now, tz = callback_data.a, callback_data.i, clock.now(), settings.tz
-    if action == "ls":
-        await state.set_state(None)
-        await callback.answer()
-        text, markup = await render_list(db, viewer, ident, callback_data.p, now, tz)
-        await show(callback, text, markup)
-    elif action == "per":
-        await callback.answer()
-        text, markup = await render_periods(db, viewer)
-        await show(callback, text, markup)
-    elif action == "at":
-        await state.set_state(None)
-        await draw_appeal(callback, db, viewer, state, ident, callback_data.p, now, tz)
-        await callback.answer()
-    elif action == "tg":
-        await _toggle(callback, db, viewer, state, ident, now, tz)
-    elif action == "cm":
-        await _ask_comment(callback, db, viewer, state, ident, now)
-    elif action == "file":
-        await _file(callback, db, viewer, state, ident, now, tz)
-    elif action == "wd":
-        await _confirm_withdraw(callback, db, viewer, ident)
-    elif action == "wdy":
-        async with db.write() as session:
-            count = await svc.withdraw(session, viewer.student_id, ident, now)
-        await callback.answer(_("Withdrawn: {n}").format(n=count))
-        await draw_appeal(callback, db, viewer, state, ident, None, now, tz)
-    else:
-        await callback.answer(_("This button is no longer available."), show_alert=True)
+    now = clock.now()
+    async with db.write() as session:
+        count = await svc.withdraw(session, viewer.student_id, callback_data.i, now)
+    await callback.answer(_("Withdrawn: {n}").format(n=count))
+    await draw_appeal(callback, db, viewer, state, callback_data.i, None, now, settings.tz)
+
+
+async def on_stale_button(callback: CallbackQuery) -> None:
+    """An appeals button of an action this version no longer has."""
+    await callback.answer(_("This button is no longer available."), show_alert=True)
 
 
 async def _question_of(
@@ -624,7 +692,16 @@ def get_router() -> Router:
     router.callback_query.filter(SignedIn(Role.student))
     router.callback_query.register(on_open, NavCb.filter(F.to == "appeals"))
     router.callback_query.register(on_page, PageCb.filter(F.scope == PAGER_SCOPE))
-    router.callback_query.register(on_action, AplCb.filter())
+    router.callback_query.register(on_list, AplCb.filter(F.a == "ls"))
+    router.callback_query.register(on_periods, AplCb.filter(F.a == "per"))
+    router.callback_query.register(on_attempt, AplCb.filter(F.a == "at"))
+    router.callback_query.register(on_toggle, AplCb.filter(F.a == "tg"))
+    router.callback_query.register(on_comment_ask, AplCb.filter(F.a == "cm"))
+    router.callback_query.register(on_file, AplCb.filter(F.a == "file"))
+    router.callback_query.register(on_withdraw_ask, AplCb.filter(F.a == "wd"))
+    router.callback_query.register(on_withdraw, AplCb.filter(F.a == "wdy"))
+    # Last: a button of an action that no longer exists.
+    router.callback_query.register(on_stale_button, AplCb.filter())
     router.message.register(cmd_appeals, Command("appeals"))
     router.message.register(
         on_comment, StateFilter(AppealInput.comment), F.text, ~F.text.startswith("/")
