@@ -119,6 +119,9 @@ async def test_typed_password_and_confirmation_are_taken_and_deleted(demo_app: A
 
     await client.send("short")
     assert "too short" in client.last_message().text
+    # The one-time password itself is not a password of one's own.
+    await client.send(ONE_TIME)
+    assert "differ from the one-time password" in client.last_message().text
     await client.send("Own-Pass-2027")
     assert "once more" in client.last_message().text
     await client.send("Other-Pass-2027")
