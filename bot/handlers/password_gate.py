@@ -30,7 +30,7 @@ from bot.handlers.home import forced_password_screen, open_home
 from bot.handlers.settings import password_problem_text
 from bot.keyboards.common import LangCb
 from bot.modules import Module
-from bot.services import auth
+from bot.services import auth, notify
 from bot.services.auth import Viewer
 from bot.ui import safe_delete, show
 from db.session import Database
@@ -98,6 +98,9 @@ async def on_confirmation(
         return
     async with db.write() as session:
         changed = await auth.set_own_password(session, viewer.user_id, stored)
+        if changed:
+            # Notices held while the password was one-time go out now (or after quiet hours).
+            await notify.reevaluate_held(session, viewer.user_id, clock.now(), settings.tz)
     await state.clear()
     async with db.read() as session:
         fresh = await auth.load_viewer(session, viewer.telegram_id)
