@@ -7,6 +7,7 @@ a normal session of the same person), a document, a photo and an inline query.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -119,6 +120,9 @@ async def test_typed_password_and_confirmation_are_taken_and_deleted(demo_app: A
 
     await client.send("short")
     assert "too short" in client.last_message().text
+    # The one-time password itself is not a password of one's own.
+    await client.send(ONE_TIME)
+    assert "differ from the one-time password" in client.last_message().text
     await client.send("Own-Pass-2027")
     assert "once more" in client.last_message().text
     await client.send("Other-Pass-2027")
@@ -171,3 +175,41 @@ async def test_group_messages_of_a_one_time_account_are_ignored(demo_app: App) -
     group = demo_app.client(user_id=7340, chat_id=-100777, chat_type="group")
     requests = await group.send("Own-Pass-2027")
     assert not [r for r in requests if isinstance(r, SendMessage)]
+
+
+async def test_notices_wait_until_the_person_sets_their_own_password(demo_app: App) -> None:
+    """Whoever holds a one-time password has proved nothing yet: even an urgent notice (a
+    test closed) waits, and goes out the moment the person's own password is set."""
+    from bot.services.notify import NoticeKind, notify
+    from db.models.delivery import Delivery, DeliveryStatus
+    from tests.test_notice_urgency import virtual_worker
+
+    demo_app.clock.set(datetime(2026, 11, 26, 9, 0, tzinfo=UTC))  # 14:00 in Almaty
+    login, _password = DEMO_ACCOUNTS["student"]
+    account = await _give_one_time_password(demo_app, login)
+    client = await demo_app.signed_in(login, ONE_TIME, user_id=7350)
+    async with demo_app.db.write() as session:
+        await notify(
+            session,
+            user_id=account,
+            kind=NoticeKind.tests,
+            template="testing.attempt_closed",
+            params={"name": "Control work", "score": 40, "attempt_id": 1},
+            now=demo_app.clock.now(),
+        )
+    before = len(demo_app.session.requests_of(SendMessage))
+    await virtual_worker(demo_app).drain()
+    assert len(demo_app.session.requests_of(SendMessage)) == before
+    async with demo_app.db.read() as session:
+        row = await session.scalar(select(Delivery).where(Delivery.user_id == account))
+    assert row.status == DeliveryStatus.pending and row.held_quiet
+
+    await client.send("Own-Pass-2027")
+    await client.send("Own-Pass-2027")
+    before = len(demo_app.session.requests_of(SendMessage))
+    await virtual_worker(demo_app).drain()
+    async with demo_app.db.read() as session:
+        row = await session.scalar(select(Delivery).where(Delivery.user_id == account))
+    assert row.status == DeliveryStatus.sent
+    pushed = demo_app.session.requests_of(SendMessage)[before:]
+    assert [m.chat_id for m in pushed] == [7350]

@@ -30,7 +30,7 @@ from bot.handlers.home import forced_password_screen, open_home
 from bot.handlers.settings import password_problem_text
 from bot.keyboards.common import LangCb
 from bot.modules import Module
-from bot.services import auth
+from bot.services import auth, notify
 from bot.services.auth import Viewer
 from bot.ui import safe_delete, show
 from db.session import Database
@@ -58,11 +58,19 @@ async def show_password_screen(event: Message | CallbackQuery, state: FSMContext
     await show(event, text, keyboard)
 
 
-async def on_new_password(message: Message, state: FSMContext, viewer: Viewer) -> None:
+async def on_new_password(
+    message: Message, state: FSMContext, viewer: Viewer, db: Database
+) -> None:
     """A text typed on the password screen: the new password, deleted at once."""
     await safe_delete(message)
     password = message.text or ""
     problem = auth.password_problem(password, viewer.login)
+    if problem is None:
+        async with db.read() as session:
+            one_time = await auth.one_time_password_hash(session, viewer.user_id)
+        # Verified with no unit open: argon2 runs in the hashing pool.
+        if one_time is not None and await auth.verify_password(one_time, password):
+            problem = auth.PasswordProblem.same_as_one_time
     if problem is not None:
         await message.answer(password_problem_text(problem) + "\n" + _("Enter another password:"))
         return
@@ -90,6 +98,9 @@ async def on_confirmation(
         return
     async with db.write() as session:
         changed = await auth.set_own_password(session, viewer.user_id, stored)
+        if changed:
+            # Notices held while the password was one-time go out now (or after quiet hours).
+            await notify.reevaluate_held(session, viewer.user_id, clock.now(), settings.tz)
     await state.clear()
     async with db.read() as session:
         fresh = await auth.load_viewer(session, viewer.telegram_id)

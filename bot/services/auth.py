@@ -103,6 +103,7 @@ class PasswordProblem:
     too_long = "too_long"
     same_as_login = "same_as_login"
     too_simple = "too_simple"
+    same_as_one_time = "same_as_one_time"
 
 
 def password_problem(password: str, login: str | None = None) -> str | None:
@@ -528,6 +529,18 @@ async def set_password(
     user.password_changed_at = utcnow()
     user.must_change_password = temporary
     await session.flush()
+
+
+async def one_time_password_hash(session: AsyncSession, user_id: int) -> str | None:
+    """The stored hash of an account that still has a one-time password, else None.
+
+    Read in a short read unit so the forced change can refuse a "new" password that is the
+    one-time password itself, verified afterwards with no unit open.
+    """
+    user = await session.get(User, user_id)
+    if user is None or not user.must_change_password:
+        return None
+    return user.password_hash
 
 
 async def set_own_password(session: AsyncSession, user_id: int, new_password_hash: str) -> bool:
