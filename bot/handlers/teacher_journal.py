@@ -489,7 +489,29 @@ async def on_open(
     await show(callback, *await units_screen(db, viewer, settings, clock, 0))
 
 
-async def on_teacher(
+async def _allowed(callback: CallbackQuery, callback_data: TeacherCb, viewer: Viewer) -> bool:
+    """Every button of the teacher's journal first checks who presses it and its page."""
+    if not _may_use(viewer):
+        await callback.answer(_("This section is for teachers."), show_alert=True)
+        return False
+    if not valid_page(callback_data.pg):
+        await _refuse(callback)
+        return False
+    return True
+
+
+async def _show_or_refuse(
+    callback: CallbackQuery, screen: tuple[str, InlineKeyboardMarkup] | None
+) -> None:
+    """The screen, or a refusal when the ids did not lead to one."""
+    if screen is None:
+        await _refuse(callback)
+        return
+    await callback.answer()
+    await show(callback, *screen)
+
+
+async def on_units(
     callback: CallbackQuery,
     callback_data: TeacherCb,
     state: FSMContext,
@@ -498,40 +520,135 @@ async def on_teacher(
     settings: Settings,
     clock: Clock,
 ) -> None:
-    """Every button of the teacher's journal."""
-    if not _may_use(viewer):
-        await callback.answer(_("This section is for teachers."), show_alert=True)
+    """The teacher's disciplines and groups of the current period."""
+    if not await _allowed(callback, callback_data, viewer):
         return
-    if not valid_page(callback_data.pg):
-        await _refuse(callback)
+    await state.clear()
+    await _show_or_refuse(
+        callback, await units_screen(db, viewer, settings, clock, callback_data.pg)
+    )
+
+
+async def on_unit(
+    callback: CallbackQuery,
+    callback_data: TeacherCb,
+    state: FSMContext,
+    viewer: Viewer,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """One discipline and group: its students and their marks."""
+    if not await _allowed(callback, callback_data, viewer):
         return
-    action, x, y = callback_data.a, callback_data.x, callback_data.y
-    screen: tuple[str, InlineKeyboardMarkup] | None = None
-    if action != "e":
-        await state.clear()
-    if action == "u":
-        screen = await units_screen(db, viewer, settings, clock, callback_data.pg)
-    elif action == "g":
-        screen = await unit_screen(db, viewer, settings, clock, x, y, callback_data.pg)
-    elif action == "s":
-        screen = await student_screen(db, viewer, x)
-    elif action == "k":
-        async with db.read() as session:
-            allowed = await _load_enrolment(session, viewer, x) is not None
-        screen = kinds_screen(x) if allowed else None
-    elif action == "e":
-        screen = await _ask_value(state, db, viewer, x, y)
-    elif action == "c":
-        screen = await classes_screen(db, viewer, settings, clock, x, y)
-    elif action == "m":
-        screen = await _open_meeting(db, viewer, settings, clock, x, y)
-    elif action in ("t", "all"):
-        screen = await _mark(db, viewer, clock, x, y, everyone=action == "all")
-    if screen is None:
-        await _refuse(callback)
+    await state.clear()
+    x, y, page = callback_data.x, callback_data.y, callback_data.pg
+    await _show_or_refuse(callback, await unit_screen(db, viewer, settings, clock, x, y, page))
+
+
+async def on_student(
+    callback: CallbackQuery,
+    callback_data: TeacherCb,
+    state: FSMContext,
+    viewer: Viewer,
+    db: Database,
+) -> None:
+    """One student's marks in the discipline."""
+    if not await _allowed(callback, callback_data, viewer):
         return
-    await callback.answer()
-    await show(callback, *screen)
+    await state.clear()
+    await _show_or_refuse(callback, await student_screen(db, viewer, callback_data.x))
+
+
+async def on_kinds(
+    callback: CallbackQuery,
+    callback_data: TeacherCb,
+    state: FSMContext,
+    viewer: Viewer,
+    db: Database,
+) -> None:
+    """The kinds of current work to add a mark for."""
+    if not await _allowed(callback, callback_data, viewer):
+        return
+    await state.clear()
+    async with db.read() as session:
+        allowed = await _load_enrolment(session, viewer, callback_data.x) is not None
+    await _show_or_refuse(callback, kinds_screen(callback_data.x) if allowed else None)
+
+
+async def on_enter_mark(
+    callback: CallbackQuery,
+    callback_data: TeacherCb,
+    state: FSMContext,
+    viewer: Viewer,
+    db: Database,
+) -> None:
+    """A mark to type: the dialogue waits for the value (the state is kept)."""
+    if not await _allowed(callback, callback_data, viewer):
+        return
+    screen = await _ask_value(state, db, viewer, callback_data.x, callback_data.y)
+    await _show_or_refuse(callback, screen)
+
+
+async def on_classes(
+    callback: CallbackQuery,
+    callback_data: TeacherCb,
+    state: FSMContext,
+    viewer: Viewer,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """The classes of a discipline and group, to take attendance."""
+    if not await _allowed(callback, callback_data, viewer):
+        return
+    await state.clear()
+    x, y = callback_data.x, callback_data.y
+    await _show_or_refuse(callback, await classes_screen(db, viewer, settings, clock, x, y))
+
+
+async def on_meeting(
+    callback: CallbackQuery,
+    callback_data: TeacherCb,
+    state: FSMContext,
+    viewer: Viewer,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """One class: who was there."""
+    if not await _allowed(callback, callback_data, viewer):
+        return
+    await state.clear()
+    x, y = callback_data.x, callback_data.y
+    await _show_or_refuse(callback, await _open_meeting(db, viewer, settings, clock, x, y))
+
+
+async def on_attendance_mark(
+    callback: CallbackQuery,
+    callback_data: TeacherCb,
+    state: FSMContext,
+    viewer: Viewer,
+    db: Database,
+    clock: Clock,
+) -> None:
+    """A student's presence toggled (t), or everyone marked present (all)."""
+    if not await _allowed(callback, callback_data, viewer):
+        return
+    await state.clear()
+    everyone = callback_data.a == "all"
+    screen = await _mark(db, viewer, clock, callback_data.x, callback_data.y, everyone=everyone)
+    await _show_or_refuse(callback, screen)
+
+
+async def on_stale_button(
+    callback: CallbackQuery, callback_data: TeacherCb, state: FSMContext, viewer: Viewer
+) -> None:
+    """A journal button of an action this version no longer has."""
+    if not await _allowed(callback, callback_data, viewer):
+        return
+    await state.clear()
+    await _refuse(callback)
 
 
 async def _ask_value(
@@ -709,7 +826,16 @@ async def on_not_text(message: Message) -> None:
 def get_router() -> Router:
     router = Router(name="teacher_journal")
     router.callback_query.register(on_open, NavCb.filter(F.to == "tjournal"))
-    router.callback_query.register(on_teacher, TeacherCb.filter())
+    router.callback_query.register(on_units, TeacherCb.filter(F.a == "u"))
+    router.callback_query.register(on_unit, TeacherCb.filter(F.a == "g"))
+    router.callback_query.register(on_student, TeacherCb.filter(F.a == "s"))
+    router.callback_query.register(on_kinds, TeacherCb.filter(F.a == "k"))
+    router.callback_query.register(on_enter_mark, TeacherCb.filter(F.a == "e"))
+    router.callback_query.register(on_classes, TeacherCb.filter(F.a == "c"))
+    router.callback_query.register(on_meeting, TeacherCb.filter(F.a == "m"))
+    router.callback_query.register(on_attendance_mark, TeacherCb.filter(F.a.in_({"t", "all"})))
+    # Last: a button of an action that no longer exists.
+    router.callback_query.register(on_stale_button, TeacherCb.filter())
     router.message.register(on_value, StateFilter(TeacherMarks.value), F.text)
     router.message.register(on_not_text, StateFilter(TeacherMarks.value))
     return router
