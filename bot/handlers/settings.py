@@ -125,48 +125,62 @@ async def _ask_new_password(event: Message | CallbackQuery, state: FSMContext) -
     await show(event, text, _step_keyboard("keep_password", _("Keep the current password")))
 
 
-async def on_settings_action(
-    callback: CallbackQuery,
-    callback_data: SettingsCb,
-    state: FSMContext,
-    viewer: Viewer,
+async def on_change_credentials(
+    callback: CallbackQuery, state: FSMContext, viewer: Viewer
 ) -> None:
-    """Buttons of the settings screens."""
-    action = callback_data.action
+    """«Change login or password»: the dialogue starts with the new login."""
     await callback.answer()
-    if action == "credentials":
-        await state.clear()
-        await state.set_state(ChangeCredentials.new_login)
-        await show(
-            callback,
-            _("Enter a <b>new login</b>, or keep the current one (<code>{login}</code>).").format(
-                login=esc(viewer.login)
-            ),
-            _step_keyboard("keep_login", _("Keep the current login")),
-        )
-    elif action == "keep_login" and await state.get_state() == ChangeCredentials.new_login:
-        await state.update_data(new_login=None)
-        await _ask_new_password(callback, state)
-    elif action == "keep_password" and await state.get_state() == ChangeCredentials.new_password:
-        data = await state.get_data()
-        if not data.get("new_login"):
-            await state.clear()
-            text, keyboard = _settings_screen(viewer)
-            await show(callback, _("Nothing to change.") + "\n\n" + text, keyboard)
-            return
-        await state.update_data(new_password_hash=None)
-        await _ask_old_password(callback, state)
-    elif action == "language":
-        await state.clear()
-        await show(callback, _("Choose your language:"), language_keyboard())
-    elif action == "cancel":
+    await state.clear()
+    await state.set_state(ChangeCredentials.new_login)
+    await show(
+        callback,
+        _("Enter a <b>new login</b>, or keep the current one (<code>{login}</code>).").format(
+            login=esc(viewer.login)
+        ),
+        _step_keyboard("keep_login", _("Keep the current login")),
+    )
+
+
+async def on_keep_login(callback: CallbackQuery, state: FSMContext) -> None:
+    """«Keep the current login» while the new login is asked for."""
+    await callback.answer()
+    await state.update_data(new_login=None)
+    await _ask_new_password(callback, state)
+
+
+async def on_keep_password(callback: CallbackQuery, state: FSMContext, viewer: Viewer) -> None:
+    """«Keep the current password» while the new password is asked for."""
+    await callback.answer()
+    data = await state.get_data()
+    if not data.get("new_login"):
         await state.clear()
         text, keyboard = _settings_screen(viewer)
-        await show(callback, text, keyboard)
-    else:
-        # A keep button from a step that is already over.
-        text, keyboard = _settings_screen(viewer)
-        await show(callback, text, keyboard)
+        await show(callback, _("Nothing to change.") + "\n\n" + text, keyboard)
+        return
+    await state.update_data(new_password_hash=None)
+    await _ask_old_password(callback, state)
+
+
+async def on_language(callback: CallbackQuery, state: FSMContext) -> None:
+    """«Language»: the choice of the interface language."""
+    await callback.answer()
+    await state.clear()
+    await show(callback, _("Choose your language:"), language_keyboard())
+
+
+async def on_cancel(callback: CallbackQuery, state: FSMContext, viewer: Viewer) -> None:
+    """«Cancel» in the dialogue: back to the settings."""
+    await callback.answer()
+    await state.clear()
+    text, keyboard = _settings_screen(viewer)
+    await show(callback, text, keyboard)
+
+
+async def on_step_over(callback: CallbackQuery, viewer: Viewer) -> None:
+    """A keep button from a step that is already over: the settings again."""
+    await callback.answer()
+    text, keyboard = _settings_screen(viewer)
+    await show(callback, text, keyboard)
 
 
 async def _ask_old_password(event: Message | CallbackQuery, state: FSMContext) -> None:
@@ -292,7 +306,23 @@ def get_router() -> Router:
     router = Router(name="settings")
     router.message.register(cmd_settings, Command("settings"))
     router.callback_query.register(on_nav_settings, NavCb.filter(F.to == "settings"))
-    router.callback_query.register(on_settings_action, SettingsCb.filter())
+    router.callback_query.register(
+        on_change_credentials, SettingsCb.filter(F.action == "credentials")
+    )
+    router.callback_query.register(
+        on_keep_login,
+        StateFilter(ChangeCredentials.new_login),
+        SettingsCb.filter(F.action == "keep_login"),
+    )
+    router.callback_query.register(
+        on_keep_password,
+        StateFilter(ChangeCredentials.new_password),
+        SettingsCb.filter(F.action == "keep_password"),
+    )
+    router.callback_query.register(on_language, SettingsCb.filter(F.action == "language"))
+    router.callback_query.register(on_cancel, SettingsCb.filter(F.action == "cancel"))
+    # Last: a keep button of a step that is over, or an action that no longer exists.
+    router.callback_query.register(on_step_over, SettingsCb.filter())
     router.message.register(on_new_login, StateFilter(ChangeCredentials.new_login), F.text)
     router.message.register(on_new_password, StateFilter(ChangeCredentials.new_password), F.text)
     router.message.register(
