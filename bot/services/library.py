@@ -9,13 +9,13 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
+from aiogram.utils.i18n import gettext as _
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.errors import DomainError
-from bot.services.i18n import _
 from db.models.library import ItemKind, LibraryItem, LibrarySearch
 
 LANGUAGES = ("kk", "ru", "en")
