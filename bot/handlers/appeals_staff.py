@@ -210,7 +210,47 @@ async def on_open(
     await show(callback, text, markup)
 
 
-async def on_action(
+async def on_queue(
+    callback: CallbackQuery,
+    callback_data: AprCb,
+    db: Database,
+    viewer: Viewer,
+    settings: Settings,
+    state: FSMContext,
+) -> None:
+    """A page of the appeals waiting for this reviewer."""
+    await state.set_state(None)
+    await callback.answer()
+    text, markup = await render_queue(db, viewer, callback_data.p, settings.tz)
+    await show(callback, text, markup)
+
+
+async def on_review(
+    callback: CallbackQuery,
+    callback_data: AprCb,
+    db: Database,
+    viewer: Viewer,
+    settings: Settings,
+    state: FSMContext,
+) -> None:
+    """One appeal: its contested questions, a page of them (rights checked on the server)."""
+    await state.set_state(None)
+    await draw_review(callback, db, viewer, callback_data.i, callback_data.p, settings.tz)
+    await callback.answer()
+
+
+async def on_decision_ask(
+    callback: CallbackQuery,
+    callback_data: AprCb,
+    db: Database,
+    viewer: Viewer,
+    state: FSMContext,
+) -> None:
+    """«Accept» (ok) or «Reject» (no) on a question: a comment is asked for."""
+    await _ask_decision(callback, db, viewer, state, callback_data.i, callback_data.a == "ok")
+
+
+async def on_decide(
     callback: CallbackQuery,
     callback_data: AprCb,
     db: Database,
@@ -219,24 +259,23 @@ async def on_action(
     settings: Settings,
     state: FSMContext,
 ) -> None:
-    """Every reviewer button; rights and the item's state are checked on the server."""
-    action, ident, tz = callback_data.a, callback_data.i, settings.tz
-    if action == "q":
-        await state.set_state(None)
-        await callback.answer()
-        text, markup = await render_queue(db, viewer, callback_data.p, tz)
-        await show(callback, text, markup)
-    elif action == "ap":
-        await state.set_state(None)
-        await draw_review(callback, db, viewer, ident, callback_data.p, tz)
-        await callback.answer()
-    elif action in ("ok", "no"):
-        await _ask_decision(callback, db, viewer, state, ident, action == "ok")
-    elif action == "dc":
-        await state.set_state(None)
-        await _decide(callback, db, viewer, ident, callback_data.p == 1, None, clock.now(), tz)
-    else:
-        await callback.answer(_("This button is no longer available."), show_alert=True)
+    """The decision without a comment (p=1 accepts)."""
+    await state.set_state(None)
+    await _decide(
+        callback,
+        db,
+        viewer,
+        callback_data.i,
+        callback_data.p == 1,
+        None,
+        clock.now(),
+        settings.tz,
+    )
+
+
+async def on_stale_button(callback: CallbackQuery) -> None:
+    """A reviewer button of an action this version no longer has."""
+    await callback.answer(_("This button is no longer available."), show_alert=True)
 
 
 async def _pending_item(
@@ -353,7 +392,12 @@ def get_router() -> Router:
     router.message.filter(SignedIn(*REVIEWERS))
     router.callback_query.filter(SignedIn(*REVIEWERS))
     router.callback_query.register(on_open, NavCb.filter(F.to == "appeals_review"))
-    router.callback_query.register(on_action, AprCb.filter())
+    router.callback_query.register(on_queue, AprCb.filter(F.a == "q"))
+    router.callback_query.register(on_review, AprCb.filter(F.a == "ap"))
+    router.callback_query.register(on_decision_ask, AprCb.filter(F.a.in_({"ok", "no"})))
+    router.callback_query.register(on_decide, AprCb.filter(F.a == "dc"))
+    # Last: a button of an action that no longer exists.
+    router.callback_query.register(on_stale_button, AprCb.filter())
     router.message.register(
         on_comment, StateFilter(DecisionInput.comment), F.text, ~F.text.startswith("/")
     )
