@@ -9,12 +9,10 @@ from aiogram import F, Router
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
 )
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_date
 from sqlalchemy import select
 
 from bot.clock import Clock
@@ -24,17 +22,15 @@ from bot.keyboards.academic import (
     MAX_WEEK_OFFSET,
     TimetableCb,
     class_kind_label,
-    nav_row,
-    parity_label,
     valid_page,
 )
-from bot.keyboards.common import NavCb, home_button
+from bot.keyboards.common import NavCb
 from bot.modules import HomeContext, MenuItem, Module
 from bot.services import timetable as svc
 from bot.services.auth import Viewer
-from bot.ui import esc, show, split_text
+from bot.ui import esc, show
+from bot.views import timetable as views
 from db.models import Role, Student
-from db.models.academic import WeekParity
 from db.session import Database
 
 
@@ -61,32 +57,6 @@ async def _classes(
     return None
 
 
-def class_line(item: svc.ClassItem, locale: str, *, for_teacher: bool) -> str:
-    slot = item.slot
-    parts = [
-        f"{slot.starts_at.strftime('%H:%M')}–{slot.ends_at.strftime('%H:%M')}",
-        f"<b>{esc(slot.discipline.name(locale))}</b>",
-        class_kind_label(slot.kind),
-    ]
-    if slot.room:
-        parts.append(_("room {room}").format(room=esc(slot.room)))
-    if for_teacher:
-        parts.append(_("group {group}").format(group=esc(slot.group.code)))
-    elif item.teacher_name:
-        parts.append(esc(item.teacher_name))
-    line = " · ".join(parts)
-    if slot.week_parity == WeekParity.odd:
-        line += " <i>(" + _("odd weeks only") + ")</i>"
-    elif slot.week_parity == WeekParity.even:
-        line += " <i>(" + _("even weeks only") + ")</i>"
-    return line
-
-
-def _day_heading(day: date, locale: str) -> str:
-    text = format_date(day, "EEEE, d MMMM", locale=locale)
-    return text[:1].upper() + text[1:]
-
-
 def _today(clock: Clock, settings: Settings) -> date:
     return clock.now().astimezone(settings.tz).date()
 
@@ -94,117 +64,38 @@ def _today(clock: Clock, settings: Settings) -> date:
 async def week_screen(
     db: Database, viewer: Viewer, settings: Settings, clock: Clock, offset: int, page: int
 ) -> tuple[str, InlineKeyboardMarkup]:
-    locale = get_i18n().current_locale
     monday = svc.monday_of(_today(clock, settings)) + timedelta(weeks=offset)
     sunday = monday + timedelta(days=6)
     async with db.read() as session:
         days = await _classes(session, viewer, monday, sunday)
         parity = await svc.week_parity(session, monday)
-    head = _("🗓 <b>Timetable</b> · {first} – {last}").format(
-        first=fmt_date(monday, locale), last=fmt_date(sunday, locale)
+    return views.week_page(
+        days,
+        parity,
+        monday,
+        sunday,
+        offset,
+        page,
+        for_teacher=viewer.student_id is None,
+        locale=get_i18n().current_locale,
     )
-    if parity is not None:
-        head += "\n" + _("Week: {parity}.").format(parity=parity_label(parity))
-    blocks = [head]
-    for day, items in (days or {}).items():
-        if day.weekday() == 6 and not items:
-            continue
-        lines = [f"<b>{_day_heading(day, locale)}</b>"]
-        if items:
-            lines += [
-                class_line(item, locale, for_teacher=viewer.student_id is None) for item in items
-            ]
-        else:
-            lines.append(_("No classes."))
-        blocks.append("\n".join(lines))
-    chunks = ["\n\n".join(blocks[:2]), *[f"\n{b}" for b in blocks[2:]]]
-    pages = [p.strip() for p in split_text(chunks)]
-    page = min(page, len(pages) - 1)
-    buttons = []
-    pager = nav_row(TimetableCb, page, len(pages), a="w", n=offset)
-    if pager:
-        buttons.append(pager)
-    buttons.append(
-        [
-            InlineKeyboardButton(
-                text=_("« Previous week"),
-                callback_data=TimetableCb(a="w", n=offset - 1).pack(),
-            ),
-            InlineKeyboardButton(
-                text=_("Next week »"), callback_data=TimetableCb(a="w", n=offset + 1).pack()
-            ),
-        ]
-    )
-    buttons.append(
-        [
-            InlineKeyboardButton(text=_("Today"), callback_data=TimetableCb(a="d", n=0).pack()),
-            InlineKeyboardButton(text=_("Tomorrow"), callback_data=TimetableCb(a="d", n=1).pack()),
-        ]
-    )
-    if offset != 0:
-        buttons.append(
-            [
-                InlineKeyboardButton(
-                    text=_("This week"), callback_data=TimetableCb(a="w", n=0).pack()
-                )
-            ]
-        )
-    buttons.append(
-        [
-            InlineKeyboardButton(
-                text=_("📥 Week as a calendar file (.ics)"),
-                callback_data=TimetableCb(a="ics", n=offset).pack(),
-            )
-        ]
-    )
-    buttons.append([home_button()])
-    return pages[page], InlineKeyboardMarkup(inline_keyboard=buttons)
 
 
 async def day_screen(
     db: Database, viewer: Viewer, settings: Settings, clock: Clock, offset: int
 ) -> tuple[str, InlineKeyboardMarkup]:
-    locale = get_i18n().current_locale
     day = _today(clock, settings) + timedelta(days=offset)
     async with db.read() as session:
         days = await _classes(session, viewer, day, day)
-    items = (days or {}).get(day, [])
-    if offset == 0:
-        title = _("Today")
-    elif offset == 1:
-        title = _("Tomorrow")
-    else:
-        title = _day_heading(day, locale)
-    lines = [
-        _("🗓 <b>{title}</b> · {date}").format(
-            title=title, date=format_date(day, "EEEE, d MMMM y", locale=locale)
-        ),
-        "",
-    ]
-    if items:
-        lines += [
-            class_line(item, locale, for_teacher=viewer.student_id is None) for item in items
-        ]
-    else:
-        lines.append(_("No classes on this day."))
     week_offset = (svc.monday_of(day) - svc.monday_of(_today(clock, settings))).days // 7
-    buttons = [
-        [
-            InlineKeyboardButton(
-                text=_("« Previous day"), callback_data=TimetableCb(a="d", n=offset - 1).pack()
-            ),
-            InlineKeyboardButton(
-                text=_("Next day »"), callback_data=TimetableCb(a="d", n=offset + 1).pack()
-            ),
-        ],
-        [
-            InlineKeyboardButton(
-                text=_("🗓 The whole week"), callback_data=TimetableCb(a="w", n=week_offset).pack()
-            )
-        ],
-        [home_button()],
-    ]
-    return "\n".join(split_text(lines)[:1]), InlineKeyboardMarkup(inline_keyboard=buttons)
+    return views.day_page(
+        day,
+        days,
+        offset,
+        week_offset,
+        for_teacher=viewer.student_id is None,
+        locale=get_i18n().current_locale,
+    )
 
 
 async def send_ics(
