@@ -14,6 +14,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.factory import create_bot, create_dispatcher, create_storage
 from bot.handlers import MODULES
 from bot.i18n import build_i18n
+from bot.runtime import tune_gc
 from bot.webhook import serve
 from db.migrate import upgrade
 from db.session import Database
@@ -62,6 +63,7 @@ async def run(settings: Settings) -> int:
             service = SchedulerService(JobContext(db, bot, i18n, settings, Clock()))
             dp.startup.register(service.start)
             dp.shutdown.register(service.stop)
+        tune_gc()  # start-up is over: see bot/runtime.py
         if settings.webhook_url:
             try:
                 await serve(dp, bot, settings, db)

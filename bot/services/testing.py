@@ -646,11 +646,14 @@ async def question_screen(
     student_id: int,
     attempt_id: int,
     position: int,
-    aqs: Sequence[AttemptQuestion] | None = None,
+    after: AnswerResult | None = None,
 ) -> QuestionScreen:
-    """`aqs`: the attempt's questions when this unit has them already (`AnswerResult.aqs`)."""
+    """`after`: the press recorded in this same unit, whose attempt (checked then) and
+    questions are reused instead of read again."""
+    if after is not None and after.attempt is not None and after.attempt.id == attempt_id:
+        return await _screen(session, after.attempt, position, after.aqs)
     attempt = await _owned_open_attempt(session, student_id, attempt_id)
-    return await _screen(session, attempt, position, aqs or None)
+    return await _screen(session, attempt, position)
 
 
 async def _test_header(session: AsyncSession, test_id: int) -> _TestHeader:
@@ -748,7 +751,10 @@ class AnswerResult:
     attempt_id: int
     position: int
     status: str
-    # The attempt's questions as this unit loaded (and changed) them, for the next screen.
+    # The attempt and its questions as this unit loaded (and changed) them, for the screen
+    # shown next; kept referenced here, or the session's weak identity map lets them go and
+    # the screen would read them again.
+    attempt: Attempt | None = field(default=None, compare=False, repr=False)
     aqs: tuple[AttemptQuestion, ...] = field(default=(), compare=False, repr=False)
 
     @property
@@ -823,14 +829,14 @@ async def choose_option(
             return AnswerResult(attempt.id, aq.position, "unchanged")
         _record(session, aq, [option_id], now)
         await session.flush()
-        return AnswerResult(attempt.id, aq.position, "recorded", aqs)
+        return AnswerResult(attempt.id, aq.position, "recorded", attempt, aqs)
     current = set(aq.draft if aq.draft is not None else (aq.chosen or []))
     wanted = current | {option_id} if selected else current - {option_id}
     if aq.draft is not None and wanted == current:
         return AnswerResult(attempt.id, aq.position, "unchanged")
     aq.draft = sorted(wanted)
     await session.flush()
-    return AnswerResult(attempt.id, aq.position, "recorded", aqs)
+    return AnswerResult(attempt.id, aq.position, "recorded", attempt, aqs)
 
 
 async def confirm_multiple(
@@ -856,7 +862,7 @@ async def confirm_multiple(
         return AnswerResult(attempt.id, aq.position, "unchanged")
     _record(session, aq, draft, now)
     await session.flush()
-    return AnswerResult(attempt.id, aq.position, "recorded", aqs)
+    return AnswerResult(attempt.id, aq.position, "recorded", attempt, aqs)
 
 
 async def unanswered_positions(
