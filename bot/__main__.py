@@ -1,6 +1,13 @@
 """`python -m bot`: settings -> database (migrated, checked) -> bot -> long polling."""
 
+# ruff: noqa: E402
 from __future__ import annotations
+
+import gc
+
+# Start-up creates about a million long-lived objects (aiogram's models above all); collecting
+# while they pile up only walks them again and again. `tune_gc` turns the collector back on.
+gc.disable()
 
 import asyncio
 import logging
@@ -15,7 +22,6 @@ from bot.factory import create_bot, create_dispatcher, create_storage
 from bot.handlers import MODULES
 from bot.i18n import build_i18n
 from bot.runtime import tune_gc
-from bot.webhook import serve
 from db.migrate import upgrade
 from db.session import Database
 from scheduler.context import JobContext
@@ -65,6 +71,8 @@ async def run(settings: Settings) -> int:
             dp.shutdown.register(service.stop)
         tune_gc()  # start-up is over: see bot/runtime.py
         if settings.webhook_url:
+            from bot.webhook import serve  # aiohttp's server: only a webhook needs it
+
             try:
                 await serve(dp, bot, settings, db)
             finally:

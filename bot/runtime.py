@@ -5,10 +5,11 @@ sync filters called on the event loop.
   first use; pydantic keeps parametrised models only weakly, so after a garbage collection the
   next call builds it again (milliseconds of CPU each time). `pin_response_models` builds the
   ones of every Bot API method once and keeps them.
-- Start-up leaves hundreds of thousands of long-lived objects (aiogram's and the bot's models,
-  SQLAlchemy mappers); every full collection would walk them all. `tune_gc` moves them out of
-  the collector's sight (`gc.freeze`) once start-up is done and makes young collections rarer,
-  as an update allocates thousands of short-lived objects (ORM rows, pydantic models).
+- Start-up leaves about a million long-lived objects (aiogram's and the bot's models,
+  SQLAlchemy mappers); every full collection would walk them all. `python -m bot` starts with
+  the collector off; `tune_gc` moves those objects out of its sight (`gc.freeze`) once
+  start-up is done, turns it on and makes young collections rarer, as an update allocates
+  thousands of short-lived objects (ORM rows, pydantic models).
 """
 
 from __future__ import annotations
@@ -51,8 +52,10 @@ def pin_response_models() -> int:
 def tune_gc(gen0_threshold: int = GEN0_THRESHOLD) -> None:
     """Call once start-up is over, right before serving updates."""
     pin_response_models()
-    gc.collect()
+    # No full collection first: it would walk every start-up object once more (a quarter of a
+    # second); what little garbage is frozen with them is not worth that.
     gc.freeze()
+    gc.enable()  # `python -m bot` starts with it off (bot/__main__.py)
     _gen0, gen1, gen2 = gc.get_threshold()
     gc.set_threshold(gen0_threshold, gen1, gen2)
 

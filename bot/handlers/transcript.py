@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
 from aiogram import F, Router
 from aiogram.types import (
@@ -35,13 +36,22 @@ from bot.services import transcript as svc
 from bot.services.auth import Viewer
 from bot.services.fonts import FontNotFoundError
 from bot.services.grading import LetterGrade
-from bot.services.pdf_transcript import render_transcript
 from bot.ui import esc, show, split_text
 from db.models import Role
 from db.models.academic import AttestationKind
 from db.session import Database
 
 log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from bot.services.pdf_transcript import TranscriptDoc
+
+
+def render_transcript(doc: TranscriptDoc) -> bytes:
+    # The renderer's module is imported on first use: it loads fpdf2, start-up does not need it.
+    from bot.services.pdf_transcript import render_transcript as render
+
+    return render(doc)
 
 
 def _grade(percent: object, grade: LetterGrade | None, locale: str) -> str:

@@ -16,12 +16,11 @@ import os
 import tempfile
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fontTools import subset
-from fontTools import version as fonttools_version
-from fontTools.ttLib import TTFont
-from fontTools.varLib import instancer
-from fpdf import FPDF
+# fontTools is imported in the functions that use it: it is heavy and only PDFs need it.
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 FONT_PACKAGE = "fontpkg-noto-sans"
 """The PyPI distribution that provides the font file."""
@@ -130,6 +129,8 @@ def close_fonts(pdf: FPDF) -> None:
 
 
 def _ensure_static(source: Path, directory: Path) -> dict[str, Path]:
+    from fontTools import version as fonttools_version
+
     digest = hashlib.sha256()
     digest.update(source.read_bytes())
     digest.update(f"{fonttools_version}|{_RECIPE}|{_WIDTH}|{_UNICODE_RANGES}".encode())
@@ -150,6 +151,9 @@ def _ensure_static(source: Path, directory: Path) -> dict[str, Path]:
 def _trimmed_variable_font(source: Path) -> bytes:
     # Pinning axes is slow in proportion to the glyph count; dropping unused scripts first
     # roughly halves the one-off preparation.
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
     options = subset.Options()
     options.name_IDs = ["*"]
     options.name_languages = ["*"]
@@ -167,6 +171,9 @@ def _trimmed_variable_font(source: Path) -> bytes:
 
 
 def _write_instance(variable_font: bytes, weight: int, target: Path) -> None:
+    from fontTools.ttLib import TTFont
+    from fontTools.varLib import instancer
+
     font = TTFont(io.BytesIO(variable_font), recalcTimestamp=False)
     static = instancer.instantiateVariableFont(font, {"wght": weight, "wdth": _WIDTH}, static=True)
     handle, temp_name = tempfile.mkstemp(dir=target.parent, suffix=".tmp")

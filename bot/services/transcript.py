@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,16 +16,11 @@ from sqlalchemy.orm import joinedload
 from bot.services import grading
 from bot.services.grading import LetterGrade
 from bot.services.journal import JournalRow, journal_rows, rules, student_periods, summarize
-from bot.services.pdf_transcript import (
-    AttestationRow,
-    PracticeRow,
-    ThesisRow,
-    TranscriptDoc,
-    TranscriptPeriod,
-    TranscriptRow,
-)
 from db.models import AcademicPeriod, Group, Programme, Student
 from db.models.academic import AttestationKind, FinalAttestation, Practice
+
+if TYPE_CHECKING:
+    from bot.services.pdf_transcript import TranscriptDoc
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +131,16 @@ def to_document(
     practice_period: Callable[[Practice], str],
 ) -> TranscriptDoc:
     """The PDF renderer's input; names in `locale`, texts from the given callables."""
+    # Imported here: the renderer's module loads fpdf2, which start-up does not need.
+    from bot.services.pdf_transcript import (
+        AttestationRow,
+        PracticeRow,
+        ThesisRow,
+        TranscriptDoc,
+        TranscriptPeriod,
+        TranscriptRow,
+    )
+
     student = data.student
     group = student.group
 
