@@ -26,10 +26,11 @@ from bot.services.auth import Viewer, load_viewer
 from db.models import Student, Teacher, User
 from db.session import Database
 
-# How long a signed-in person's Viewer is reused without reading the database again. A change
+# How long a signed-in person's Viewer is reused without reading the database again (longer
+# than the pause between two answers of an exam, so a press needs no read of its own). A change
 # made through this process (sign-in, sign-out, blocking, a new password, language, role) drops
 # the entry at once; one made by another process (a replica, the admin CLI) shows within this.
-VIEWER_TTL_S = 30.0
+VIEWER_TTL_S = 120.0
 _caches: weakref.WeakSet[ViewerCache] = weakref.WeakSet()
 _ACCOUNT_TABLES = frozenset({User.__tablename__, Student.__tablename__, Teacher.__tablename__})
 
