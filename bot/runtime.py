@@ -14,6 +14,7 @@ sync filters called on the event loop.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 
 # Young-generation threshold: CPython's default is 700 (2000 since 3.13).
 GEN0_THRESHOLD = 50_000
+# Seconds after `tune_gc` at which the response models are built and pinned.
+PIN_AFTER_S = 1.0
 
 _pinned: list[Any] = []
 
@@ -51,7 +54,11 @@ def pin_response_models() -> int:
 
 def tune_gc(gen0_threshold: int = GEN0_THRESHOLD) -> None:
     """Call once start-up is over, right before serving updates."""
-    pin_response_models()
+    try:
+        # Soon after serving begins, not before: nothing needs them for the first poll.
+        asyncio.get_running_loop().call_later(PIN_AFTER_S, pin_response_models)
+    except RuntimeError:  # no running loop
+        pin_response_models()
     # No full collection first: it would walk every start-up object once more (a quarter of a
     # second); what little garbage is frozen with them is not worth that.
     gc.freeze()

@@ -2,13 +2,14 @@
 
 A bot restarted on a database already at the newest revision does not need Alembic at all:
 `upgrade` first reads the revisions of the migration files (their `revision` and
-`down_revision` assignments, parsed, not imported) and the database's `alembic_version`, and
+`down_revision` assignments, read, not imported) and the database's `alembic_version`, and
 only when they differ (or anything cannot be read that way) loads Alembic and migrates.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,27 +44,20 @@ def _constant(node: ast.AST) -> Any:
     raise ValueError("not a revision")
 
 
+_ASSIGNMENT = re.compile(r"^(revision|down_revision)\b[^=\n]*=\s*(.+?)\s*$", re.MULTILINE)
+
+
 def script_heads(versions_dir: Path = MIGRATIONS_DIR / "versions") -> frozenset[str] | None:
     """The head revisions of the migration files, or None when a file does not declare its
-    revisions as plain constants (then Alembic decides)."""
+    revisions as plain one-line constants (then Alembic decides)."""
     revisions: set[str] = set()
     parents: set[str] = set()
     for path in versions_dir.glob("*.py"):
-        found: dict[str, Any] = {}
         try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-            for node in tree.body:
-                target = value = None
-                if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-                    target, value = node.target.id, node.value
-                elif (
-                    isinstance(node, ast.Assign)
-                    and len(node.targets) == 1
-                    and isinstance(node.targets[0], ast.Name)
-                ):
-                    target, value = node.targets[0].id, node.value
-                if target in ("revision", "down_revision") and value is not None:
-                    found[target] = _constant(value)
+            found = {
+                name: _constant(ast.parse(value, mode="eval").body)
+                for name, value in _ASSIGNMENT.findall(path.read_text(encoding="utf-8"))
+            }
         except (OSError, SyntaxError, ValueError):
             return None
         if not isinstance(found.get("revision"), str) or "down_revision" not in found:
