@@ -8,6 +8,8 @@
     python -m bot.admin import students students.xlsx --dry-run
     python -m bot.admin import students students.csv --passwords-out passwords.csv
     python -m bot.admin audit --page 2
+    python -m bot.admin backup /var/backups/ais/ais-2026-12-01.sqlite3
+    python -m bot.admin restore /var/backups/ais/ais-2026-12-01.sqlite3 --dry-run
 
 New accounts and reset passwords get a one-time password, printed once (imports write them to a
 file for the registrar instead); the person must choose their own at the next sign-in. Every
@@ -152,11 +154,18 @@ async def run_import_command(args: argparse.Namespace) -> str:
     kind = kind_named(args.kind)
     if kind is None:
         raise AdminError(f"unknown kind {args.kind!r}; one of: {', '.join(_kind_names())}")
+    from bot.importer.reader import MAX_FILE_BYTES
+
     path = Path(args.file)
     try:
+        size = await asyncio.to_thread(lambda: path.stat().st_size)
+        if size > MAX_FILE_BYTES:  # refused before a byte of it is read
+            raise FileProblem("too_big", limit_mb=MAX_FILE_BYTES // (1024 * 1024))
         data = await asyncio.to_thread(path.read_bytes)
     except OSError as exc:
         raise AdminError(f"cannot read {path}: {exc.strerror}") from None
+    except FileProblem as exc:
+        raise AdminError(file_problem_text(exc.reason, exc.params)) from None
     settings = cli_settings()
     try:
         async with cli_database(settings) as db:
@@ -277,6 +286,51 @@ async def copy_db(args: argparse.Namespace) -> str:
     return "copied\n" + "\n".join(lines)
 
 
+async def backup(args: argparse.Namespace) -> str:
+    """A consistent copy of the live database (SQLite), or pg_dump (PostgreSQL)."""
+    from bot import backup as bk
+
+    settings = cli_settings()
+    target = Path(args.file)
+    database = bk.database_file(settings.database_url)
+    try:
+        if database is None:
+            await asyncio.to_thread(bk.postgres_backup, settings.database_url, target)
+            return f"pg_dump wrote {target}"
+        size = await asyncio.to_thread(bk.sqlite_backup, database, target)
+    except bk.BackupError as exc:
+        raise AdminError(str(exc)) from None
+    return f"backed up {database} to {target} ({size} bytes, integrity ok)"
+
+
+async def restore(args: argparse.Namespace) -> str:
+    """Check a backup (integrity, revision, row counts), then put it in the database's place."""
+    from bot import backup as bk
+
+    settings = cli_settings()
+    source = Path(args.file)
+    database = bk.database_file(settings.database_url)
+    if database is None:
+        raise AdminError(bk.restore_advice(settings.database_url, source))
+    try:
+        report = await asyncio.to_thread(bk.inspect_backup, source)
+    except bk.BackupError as exc:
+        raise AdminError(str(exc)) from None
+    lines = report.lines()
+    if not report.restorable:
+        raise AdminError("\n".join([*lines, "this backup cannot be restored"]))
+    if args.dry_run:
+        return "\n".join([*lines, f"dry run: {database} left as it is"])
+    try:
+        saved = await asyncio.to_thread(bk.sqlite_restore, source, database)
+    except bk.BackupError as exc:
+        raise AdminError(str(exc)) from None
+    lines.append(f"restored into {database}")
+    if saved is not None:
+        lines.append(f"the previous content is kept in {saved}")
+    return "\n".join(lines)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bot.admin", description="Manage AIS accounts.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -322,6 +376,13 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("target", help="e.g. postgresql+asyncpg://ais@127.0.0.1/ais")
     c.add_argument("--source", help="defaults to DATABASE_URL")
     c.set_defaults(run=copy_db)
+    k = sub.add_parser("backup", help="copy the live database to FILE (SQLite; pg_dump)")
+    k.add_argument("file")
+    k.set_defaults(run=backup)
+    k = sub.add_parser("restore", help="check a backup, then replace the database with it")
+    k.add_argument("file")
+    k.add_argument("--dry-run", action="store_true", help="only check and count the rows")
+    k.set_defaults(run=restore)
     return p
 
 

@@ -1,4 +1,8 @@
-"""Settings read from the environment and an optional `.env` file."""
+"""Settings read from the environment and an optional `.env` file.
+
+Kept free of heavy imports (no aiogram, no SQLAlchemy): `python -m bot` reads and checks its
+settings first, so a missing token or a mistyped URL is reported within a second.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,9 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from aiogram.utils.token import TokenValidationError, validate_token
 from dotenv import dotenv_values
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +51,9 @@ class Settings:
     webhook_secret: str | None = None
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8080
+    # Prometheus metrics and /healthz on a port of their own; None switches them off.
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -56,6 +63,69 @@ class Settings:
 
 def default_database_url() -> str:
     return f"sqlite+aiosqlite:///{PROJECT_ROOT / 'data' / 'ais.sqlite3'}"
+
+
+def token_is_well_formed(token: str) -> bool:
+    """The shape Telegram gives tokens, `123456789:AA...` (aiogram's own rule, without aiogram)."""
+    left, sep, right = token.partition(":")
+    return bool(sep) and left.isdigit() and bool(right) and not any(c.isspace() for c in token)
+
+
+def _mask(url: str) -> str:
+    """The URL as it may be shown: any password replaced by ***."""
+    return re.sub(r"(://[^/:@]*:)[^/@]*@", r"\1***@", url)
+
+
+def check_database_url(url: str) -> str:
+    """The URL if it names a database the bot can use, else a ConfigError saying what to write."""
+    scheme, sep, rest = url.partition("://")
+    scheme = scheme.lower()
+    if not sep:
+        raise ConfigError(
+            f"DATABASE_URL {_mask(url)!r} is not a URL: write sqlite+aiosqlite:///path/ais.sqlite3"
+            " or postgresql+asyncpg://user:password@host:5432/dbname"
+        )
+    if scheme == "sqlite+aiosqlite":
+        return url
+    if scheme == "postgresql+asyncpg":
+        if not urlsplit(url).path.strip("/"):
+            raise ConfigError(
+                f"DATABASE_URL {_mask(url)!r} names no database: "
+                "write postgresql+asyncpg://user:password@host:5432/dbname"
+            )
+        return url
+    if scheme in ("postgresql", "postgres") or scheme.startswith(("postgresql+", "postgres+")):
+        raise ConfigError(
+            "DATABASE_URL must use the asyncpg driver: write postgresql+asyncpg://"
+            + _mask(url).partition("://")[2]
+        )
+    if scheme == "sqlite" or scheme.startswith("sqlite+"):
+        raise ConfigError(
+            f"DATABASE_URL must use the aiosqlite driver: write sqlite+aiosqlite://{rest}"
+        )
+    raise ConfigError(
+        f"DATABASE_URL {_mask(url)!r} is neither SQLite nor PostgreSQL: write "
+        "sqlite+aiosqlite:///path/ais.sqlite3 or postgresql+asyncpg://user:password@host/dbname"
+    )
+
+
+def _redis_url(env: dict[str, str]) -> str | None:
+    url = env.get("REDIS_URL", "").strip() or None
+    if url is not None and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(
+            f"REDIS_URL must look like redis://host:6379/0, got {_mask(url)!r} "
+            "(or leave it empty to keep dialogues in memory)"
+        )
+    return url
+
+
+def _port(env: dict[str, str], name: str) -> int | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"{name} must be a port number (1-65535), got {raw!r}")
+    return int(raw)
 
 
 def _int(env: dict[str, str], name: str, default: int) -> int:
@@ -112,10 +182,8 @@ def load_settings(env: dict[str, str] | None = None, *, require_token: bool = Tr
     if require_token:
         if not token:
             raise ConfigError(TOKEN_HELP.format(problem="not set"))
-        try:
-            validate_token(token)
-        except TokenValidationError as exc:
-            raise ConfigError(TOKEN_HELP.format(problem="malformed")) from exc
+        if not token_is_well_formed(token):
+            raise ConfigError(TOKEN_HELP.format(problem="malformed"))
 
     locale = env.get("DEFAULT_LOCALE", "ru").strip().lower() or "ru"
     if locale not in SUPPORTED_LOCALES:
@@ -134,20 +202,24 @@ def load_settings(env: dict[str, str] | None = None, *, require_token: bool = Tr
 
     return Settings(
         bot_token=token,
-        database_url=env.get("DATABASE_URL", "").strip() or default_database_url(),
+        database_url=check_database_url(
+            env.get("DATABASE_URL", "").strip() or default_database_url()
+        ),
         default_locale=locale,
         timezone=timezone,
         registrar_contact=env.get("REGISTRAR_CONTACT", "").strip()
         or "Office of the Registrar, room 101, +7 (7122) 27-63-00, registrar@demo-university.kz",
         bot_api_url=api_url,
         university_name=env.get("UNIVERSITY_NAME", "").strip() or "Demo University",
-        redis_url=env.get("REDIS_URL", "").strip() or None,
+        redis_url=_redis_url(env),
         login_max_failures=_int(env, "LOGIN_MAX_FAILURES", 5),
         login_window_minutes=_int(env, "LOGIN_WINDOW_MINUTES", 15),
         login_lock_minutes=_int(env, "LOGIN_LOCK_MINUTES", 15),
         run_scheduler=_bool(env, "RUN_SCHEDULER", True),
         throttle_rate=_float(env, "THROTTLE_RATE", 3.0),
         throttle_burst=_float(env, "THROTTLE_BURST", 15.0),
+        metrics_port=_port(env, "METRICS_PORT"),
+        metrics_host=env.get("METRICS_HOST", "").strip() or "127.0.0.1",
         # The letterhead of issued documents: UNIVERSITY_ADDRESS, UNIVERSITY_PHONE, ...
         extra={
             key.lower(): value.strip()

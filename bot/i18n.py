@@ -134,7 +134,28 @@ def build_i18n(default_locale: str, locales_dir: Path = LOCALES_DIR) -> I18n:
     return I18n(path=locales_dir, default_locale=default_locale, domain=DOMAIN)
 
 
+# CLDR's English puts the month first ("12/1/26", "Dec 1, 2026"), which a reader used to
+# day-first dates takes for the 12th of January. English dates put the day first and the month
+# as a word ("1 Dec 2026"); kk and ru keep their CLDR patterns.
+_ENGLISH_DATE_PATTERNS = {
+    "short": "d MMM y",
+    "medium": "d MMM y",
+    "long": "d MMMM y",
+    "full": "EEEE, d MMMM y",
+    # Numeric patterns that read well in kk/ru (01.09.2026) get the month as a word in English.
+    "dd.MM.yyyy": "d MMM y",
+    "dd.MM.yy": "d MMM y",
+    "dd.MM": "d MMM",
+}
+# For documents laid out with strftime (PDF certificates): ISO in English.
+DOCUMENT_DATE_FORMATS = {"en": "%Y-%m-%d"}
+DOCUMENT_DATE_FORMAT = "%d.%m.%Y"
+
+
 def fmt_date(value: date, locale: str, fmt: str = "medium") -> str:
+    """A date in the reader's locale: a named width (short, medium, ...) or a CLDR pattern."""
+    if locale.startswith("en"):
+        fmt = _ENGLISH_DATE_PATTERNS.get(fmt, fmt)
     return _babel_format_date(value, format=fmt, locale=Locale.parse(locale))
 
 
@@ -144,8 +165,8 @@ def fmt_time(value: datetime, locale: str, tz: ZoneInfo) -> str:
 
 def fmt_datetime(value: datetime, locale: str, tz: ZoneInfo, fmt: str = "medium") -> str:
     local = value.astimezone(tz)
-    if fmt == "short":
-        return f"{fmt_date(local.date(), locale, 'short')} {fmt_time(local, locale, tz)}"
+    if fmt == "short" or (locale.startswith("en") and fmt in ("medium", "long", "full")):
+        return f"{fmt_date(local.date(), locale, fmt)} {fmt_time(local, locale, tz)}"
     return _babel_format_datetime(local, format=fmt, tzinfo=tz, locale=Locale.parse(locale))
 
 

@@ -27,8 +27,9 @@ from sqlalchemy import select
 from bot.cli import cli_database, cli_settings
 from bot.config import SUPPORTED_LOCALES
 from bot.services import testing as svc
+from bot.services.bounded import BoundedRunError
+from bot.services.question_import import MAX_FILE_BYTES, parse_bank_bounded
 from bot.services.question_import import Difficulty as ImportDifficulty
-from bot.services.question_import import parse_bank
 from bot.services.testing import TestingError
 from db.base import utcnow
 from db.models import AcademicPeriod, Discipline, Group, Student
@@ -57,19 +58,25 @@ async def _discipline(session: object, code: str) -> Discipline:
     return found
 
 
-def read_file(name: str) -> bytes:
+def read_file(name: str, limit: int | None = None) -> bytes:
+    """The file's bytes; a file over ``limit`` is refused before it is read."""
     path = Path(name)
     if not path.is_file():
         raise CommandError(f"no such file: {path}")
+    size = path.stat().st_size
+    if limit is not None and size > limit:
+        raise CommandError(f"{path} is {size} bytes; the limit is {limit // 2**20} MB")
     return path.read_bytes()
 
 
 async def import_bank(args: argparse.Namespace) -> str:
     path = Path(args.file)
-    data = await asyncio.to_thread(read_file, args.file)
-    parsed = await asyncio.to_thread(
-        parse_bank, path.name, data, ImportDifficulty(args.difficulty)
-    )
+    data = await asyncio.to_thread(read_file, args.file, MAX_FILE_BYTES)
+    try:
+        parsed = await parse_bank_bounded(path.name, data, ImportDifficulty(args.difficulty))
+    except BoundedRunError as exc:
+        what = "too much memory" if exc.reason == "memory" else "too long"
+        raise CommandError(f"{path} took {what} to read; split it into smaller files") from None
     settings = cli_settings()
     async with cli_database(settings) as db, db.write() as session:
         discipline = await _discipline(session, args.discipline)
@@ -164,7 +171,7 @@ async def set_rules(args: argparse.Namespace) -> str:
     settings = cli_settings()
     text = None
     if args.file != "-":
-        raw = await asyncio.to_thread(read_file, args.file)
+        raw = await asyncio.to_thread(read_file, args.file, 64 * 1024)
         try:
             text = raw.decode("utf-8-sig").strip()
         except UnicodeDecodeError:

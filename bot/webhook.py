@@ -10,6 +10,8 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_applicati
 from aiohttp import web
 
 from bot.config import Settings
+from bot.health import Health
+from bot.preflight import StartupError
 from db.session import Database
 
 log = logging.getLogger(__name__)
@@ -20,17 +22,17 @@ def webhook_path(settings: Settings) -> str:
     return urlsplit(settings.webhook_url).path or "/"
 
 
-def build_app(dp: Dispatcher, bot: Bot, settings: Settings, db: Database) -> web.Application:
-    """The updates endpoint (the secret token is checked on every request) and /healthz."""
+def build_app(
+    dp: Dispatcher, bot: Bot, settings: Settings, db: Database, health: Health | None = None
+) -> web.Application:
+    """The updates endpoint (the secret token is checked on every request) and /healthz
+    (bot/health.py: database, updates, scheduler lease)."""
     app = web.Application(client_max_size=2 * 1024 * 1024)
+    checks = health or Health(db, "webhook")
 
     async def healthz(_request: web.Request) -> web.Response:
-        try:
-            await db.ping()
-        except Exception as exc:
-            log.warning("health check: database unreachable: %s", type(exc).__name__)
-            return web.json_response({"status": "unavailable", "database": "down"}, status=503)
-        return web.json_response({"status": "ok", "database": "up"})
+        status, body = await checks.report()
+        return web.json_response(body, status=status)
 
     app.router.add_get("/healthz", healthz)
     SimpleRequestHandler(
@@ -40,7 +42,9 @@ def build_app(dp: Dispatcher, bot: Bot, settings: Settings, db: Database) -> web
     return app
 
 
-async def serve(dp: Dispatcher, bot: Bot, settings: Settings, db: Database) -> None:
+async def serve(
+    dp: Dispatcher, bot: Bot, settings: Settings, db: Database, health: Health | None = None
+) -> None:
     """Register the webhook with Telegram and serve until cancelled (SIGINT/SIGTERM)."""
     import asyncio
     import signal
@@ -51,11 +55,18 @@ async def serve(dp: Dispatcher, bot: Bot, settings: Settings, db: Database) -> N
         allowed_updates=dp.resolve_used_update_types(),
         drop_pending_updates=False,
     )
-    app = build_app(dp, bot, settings, db)
+    app = build_app(dp, bot, settings, db, health)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise StartupError(
+            f"cannot listen on {settings.webhook_host}:{settings.webhook_port} "
+            f"({exc.strerror}): choose a free WEBHOOK_PORT or stop what uses it"
+        ) from None
     log.info("webhook server on %s:%s", settings.webhook_host, settings.webhook_port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -11,13 +11,13 @@ import logging
 import signal
 import sys
 
-from bot.__main__ import setup_logging
+from bot.__main__ import migrate, setup_logging
 from bot.clock import Clock
 from bot.config import ConfigError, load_settings
 from bot.factory import create_bot
 from bot.handlers import MODULES  # noqa: F401  (registers every renderer)
 from bot.i18n import build_i18n
-from db.migrate import upgrade
+from bot.preflight import StartupError, check_environment
 from db.session import Database
 from scheduler.context import JobContext
 from scheduler.runner import SchedulerService
@@ -27,10 +27,12 @@ log = logging.getLogger("scheduler")
 
 async def run() -> int:
     settings = load_settings()
+    # One line, and nothing created, when the database is not there (bot/preflight.py).
+    await check_environment(settings.database_url, None)
     db = Database.from_url(settings.database_url)
     bot = create_bot(settings)
     try:
-        await upgrade(db)
+        await migrate(db)
         await db.ping()
         ctx = JobContext(db, bot, build_i18n(settings.default_locale), settings, Clock())
         service = SchedulerService(ctx)
@@ -38,9 +40,16 @@ async def run() -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        metrics = None
+        if settings.metrics_port is not None:
+            from bot.metrics import install_for_scheduler
+
+            metrics = await install_for_scheduler(db, settings, service)
         await service.start()
         await stop.wait()
         await service.stop()
+        if metrics is not None:
+            await metrics.stop()
         return 0
     finally:
         await bot.session.close()
@@ -54,7 +63,12 @@ def main() -> None:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     setup_logging()
-    raise SystemExit(asyncio.run(run()))
+    try:
+        code = asyncio.run(run())
+    except StartupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        code = 3
+    raise SystemExit(code)
 
 
 if __name__ == "__main__":

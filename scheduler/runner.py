@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
-import os
-import socket
-import uuid
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -20,8 +18,12 @@ from scheduler.registry import JOBS, JobSpec
 
 log = logging.getLogger(__name__)
 
-LEASE_TTL = timedelta(seconds=60)
-LEASE_RENEW_SECONDS = 15
+# A holder on another machine that stops renewing is replaced within LEASE_TTL plus one renewal
+# interval (a dead holder on this machine at once, see scheduler/lease.py); the worker stops
+# sending FENCE_MARGIN before its own lease could have expired, so two never send together.
+LEASE_TTL = timedelta(seconds=30)
+LEASE_RENEW_SECONDS = 10
+FENCE_MARGIN = 5.0
 
 JobFunc = Callable[[JobContext], Awaitable[None]]
 
@@ -37,19 +39,37 @@ class SchedulerService:
     def __init__(self, ctx: JobContext, jobs: tuple[JobSpec, ...] = JOBS) -> None:
         self.ctx = ctx
         self.jobs = jobs
-        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.holder = lease.holder_id()
         self.is_leader = False
         self._scheduler: AsyncIOScheduler | None = None
         self._stop = asyncio.Event()
         self._worker_task: asyncio.Task[None] | None = None
-        self.worker = DeliveryWorker(ctx.bot, ctx.db, ctx.i18n, ctx.settings, ctx.clock)
+        self._sending_until = 0.0
+        # (callback, event mask) pairs handed to APScheduler at start: metrics listen here.
+        self.listeners: list[tuple[Callable[[object], None], int]] = []
+        # The worker's claims carry the lease holder id: a new holder releases them at once.
+        self.worker = DeliveryWorker(
+            ctx.bot,
+            ctx.db,
+            ctx.i18n,
+            ctx.settings,
+            ctx.clock,
+            owner=self.holder,
+            may_send=self._lease_is_fresh,
+        )
+
+    def _lease_is_fresh(self) -> bool:
+        return time.monotonic() < self._sending_until
 
     async def _renew(self) -> None:
+        started = time.monotonic()
         try:
             leader = await lease.acquire(self.ctx.db, self.holder, self.ctx.clock.now(), LEASE_TTL)
         except Exception:
             log.exception("could not renew the scheduler lease")
             leader = False
+        if leader:
+            self._sending_until = started + LEASE_TTL.total_seconds() - FENCE_MARGIN
         if leader != self.is_leader:
             log.info("scheduler lease %s", "taken" if leader else "lost; idle")
         self.is_leader = leader
@@ -61,19 +81,24 @@ class SchedulerService:
             self._worker_task = None
             self._stop = asyncio.Event()
 
-    async def _run(self, spec: JobSpec) -> None:
+    async def _run(self, spec: JobSpec) -> str | None:
+        """Run one job if this process leads; "ok"/"failed" reach the event listeners."""
         if not self.is_leader:
-            return
+            return None
         try:
             await resolve(spec.ref)(self.ctx)
         except Exception:
             log.exception("job %s failed", spec.id)
+            return "failed"
+        return "ok"
 
     async def start(self) -> None:
         for spec in self.jobs:
             resolve(spec.ref)  # fail at start-up, not at the first tick, on a bad reference
         await self._renew()
         scheduler = AsyncIOScheduler(timezone="UTC")
+        for callback, mask in self.listeners:
+            scheduler.add_listener(callback, mask)
         scheduler.add_job(
             self._renew,
             "interval",

@@ -1,4 +1,5 @@
-"""A bot process killed with SIGKILL in the middle of an exam, and started again.
+"""A bot process killed with SIGKILL in the middle of an exam (or of a broadcast), and started
+again.
 
 The real `python -m bot` polls a fake Bot API over HTTP (tests/support/http_botapi.py keeps the
 updates until a later getUpdates confirms them, as Telegram does) on a temporary SQLite file.
@@ -24,9 +25,13 @@ from sqlalchemy import func, select
 
 from benchmarks.exam_load import FIRST_TG_ID, build_university
 from bot.config import PROJECT_ROOT
+from bot.delivery.worker import CONCURRENCY
 from bot.keyboards.testing import AnswerCb
+from bot.services.notify import NoticeKind, notify_many
 from bot.services.testing import score_of
 from db.migrate import upgrade
+from db.models import Role, User
+from db.models.delivery import Delivery, DeliveryStatus, NotificationSettings
 from db.models.testing import (
     Attempt,
     AttemptAnswer,
@@ -270,3 +275,96 @@ async def test_sigkill_mid_exam_loses_no_acknowledged_answer(tmp_path: Path) -> 
         assert correct == attempt.easy_correct + attempt.medium_correct + attempt.hard_correct
         assert attempt.score == score_of(correct, attempt.total)
         assert all(q.is_correct is not None for q in drawn)
+
+
+RECIPIENTS = int(os.environ.get("CRASH_RECIPIENTS", "80"))
+FIRST_CHAT = 5_000_000
+
+
+async def _queue_broadcast(db: Database, recipients: int) -> None:
+    """An announcement to `recipients` students with quiet hours off (the test runs at any
+    hour), queued in the outbox as the composer does."""
+    now = datetime.now(UTC)
+    async with db.write() as session:
+        users = [
+            User(
+                login=f"bc{i}",
+                password_hash="!unset",
+                role=Role.student,
+                telegram_id=FIRST_CHAT + i,
+                locale="en",
+            )
+            for i in range(recipients)
+        ]
+        session.add_all(users)
+        await session.flush()
+        session.add_all(NotificationSettings(user_id=u.id, quiet_enabled=False) for u in users)
+        await session.flush()
+        await notify_many(
+            session,
+            user_ids=[u.id for u in users],
+            kind=NoticeKind.announcements,
+            template="messages.new",
+            params={"kind": "announcement", "sender": "Dean", "subject": "Exams", "message_id": 1},
+            now=now,
+        )
+
+
+async def test_sigkill_mid_broadcast_everyone_gets_it_soon_after_the_restart(
+    tmp_path: Path,
+) -> None:
+    """The bot (with its scheduler and delivery worker) is killed while a broadcast is going
+    out and started again at once: within 60 s of the restart every recipient has the message,
+    and only sends that were in flight at the kill may arrive twice."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'broadcast.db'}"
+    db = Database.from_url(url)
+    await upgrade(db)
+    await _queue_broadcast(db, RECIPIENTS)
+    api = HttpBotApi()
+    api.send_delay = 0.1  # a network round trip: several sends are in flight at any moment
+    for i in range(RECIPIENTS):
+        api.session.register_chat(FIRST_CHAT + i, "private", first_name=f"R{i}")
+    env = {
+        "BOT_TOKEN": "123456:CRASH-broadcast-token",
+        "BOT_API_URL": await api.start(),
+        "DATABASE_URL": url,
+        "RUN_SCHEDULER": "1",
+        "WEBHOOK_URL": "",
+        "REDIS_URL": "",
+    }
+    log = tmp_path / "bot.log"
+    proc = await _spawn(env, log)
+    try:
+        # Generous deadlines: the machine may be busy; the 60 s promise is checked below.
+        await asyncio.wait_for(
+            api.wait_until(lambda: len(api.delivered) >= RECIPIENTS // 3), timeout=120
+        )
+        proc.send_signal(signal.SIGKILL)
+        await proc.wait()
+        at_kill = len(api.delivered)
+        restarted = time.monotonic()
+        proc = await _spawn(env, log)
+        await asyncio.wait_for(
+            api.wait_until(lambda: len(api.delivered) == RECIPIENTS), timeout=120
+        )
+        took = time.monotonic() - restarted
+        print(f"killed at {at_kill}/{RECIPIENTS}; all delivered {took:.1f} s after the restart")
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            await asyncio.wait_for(proc.wait(), timeout=30)
+        await api.stop()
+
+    written = log.read_text(errors="replace")
+    assert written.count("Start polling") == 2, written[-3000:]
+    # Killed in the middle, not before the first send or after the last.
+    assert RECIPIENTS // 3 <= at_kill < RECIPIENTS
+    assert took < 60, (took, written[-3000:])
+    duplicated = sum(n - 1 for n in api.delivered.values())
+    # Each send's answer is recorded before the next one of its slot: at most one unrecorded
+    # send per slot of the worker can be repeated.
+    assert duplicated <= CONCURRENCY
+    async with db.read() as session:
+        statuses = list(await session.scalars(select(Delivery.status)))
+    await db.dispose()
+    assert statuses.count(DeliveryStatus.sent) == RECIPIENTS

@@ -329,10 +329,10 @@ async def test_crash_mid_broadcast_resumes_without_loss_or_repeat(app: App) -> N
         in_flight = await session.scalar(
             select(func.count()).where(Delivery.status == DeliveryStatus.sending)
         )
-    # The restarted process finds the rows the dead one had claimed once they are stale.
-    app.clock.advance(minutes=5)
+    # The restarted process puts back the rows the dead one had claimed at once, whatever
+    # their age: the claims carry the dead worker's id, not the new one's.
     second = virtual_worker(app, batch_size=20, concurrency=4)
-    assert await second.recover_stale() == in_flight
+    assert await second.release_orphaned_claims() == in_flight
     await second.drain()
     async with app.db.read() as session:
         statuses = list(await session.scalars(select(Delivery.status)))
@@ -343,3 +343,91 @@ async def test_crash_mid_broadcast_resumes_without_loss_or_repeat(app: App) -> N
     assert min(copies) == 1
     # Only messages in flight at the moment of the kill may arrive twice.
     assert sum(copies) - 120 <= in_flight
+
+
+async def test_a_worker_whose_lease_runs_out_stops_sending_and_its_claims_move_on(
+    app: App,
+) -> None:
+    """A holder that could not renew its lease sends nothing more; what it had claimed is sent
+    by the next holder, and a late answer of the old one cannot overwrite the new outcome."""
+    daytime(app)
+    ids = await make_users(app, 5, 845_000)
+    async with app.db.write() as session:
+        await notify_many(
+            session,
+            user_ids=ids,
+            kind=NoticeKind.announcements,
+            template="test.hello",
+            params={"n": 11},
+            now=app.clock.now(),
+        )
+    fresh = True
+    old = virtual_worker(app, may_send=lambda: fresh)
+    claimed = await old._claim()
+    assert len(claimed) == 5
+    fresh = False
+    for row in claimed:
+        await old._guarded(row)
+    assert app.session.requests_of(SendMessage) == []
+    new = virtual_worker(app)
+    assert await new.release_orphaned_claims() == 5
+    await new.drain()
+    assert len(app.session.requests_of(SendMessage)) == 5
+    # The old worker's write for a row it no longer owns changes nothing.
+    await old._finish(claimed[0].id, status=DeliveryStatus.failed)
+    async with app.db.read() as session:
+        statuses = list(await session.scalars(select(Delivery.status)))
+    assert statuses == [DeliveryStatus.sent] * 5
+
+
+async def test_the_production_loop_claims_the_next_batch_before_this_one_drains(
+    app: App,
+) -> None:
+    daytime(app)
+    ids = await make_users(app, 40, 846_000)
+    async with app.db.write() as session:
+        await notify_many(
+            session,
+            user_ids=ids,
+            kind=NoticeKind.announcements,
+            template="test.hello",
+            params={"n": 12},
+            now=app.clock.now(),
+        )
+    worker = virtual_worker(app, batch_size=10, concurrency=2)
+    claims = 0
+    second_claim = asyncio.Event()
+    everyone = asyncio.Event()
+    claim, deliver = worker._claim, worker._deliver
+
+    async def counting_claim() -> list:
+        nonlocal claims
+        rows = await claim()
+        if rows:
+            claims += 1
+            if claims == 2:
+                second_claim.set()
+        return rows
+
+    async def gated_deliver(row) -> None:
+        # The last rows of the first batch wait for the second claim: a loop that claimed only
+        # after a batch drained would never get there (and the test would time out).
+        if worker.stats["sent"] >= 6 and not second_claim.is_set():
+            await asyncio.wait_for(second_claim.wait(), timeout=60)
+        await deliver(row)
+        if worker.stats["sent"] == 40:
+            everyone.set()
+
+    worker._claim = counting_claim  # type: ignore[method-assign]
+    worker._deliver = gated_deliver  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run_forever(stop))
+    try:
+        await asyncio.wait_for(everyone.wait(), timeout=120)
+    finally:
+        stop.set()
+        await task
+    assert claims == 4
+    async with app.db.read() as session:
+        statuses = list(await session.scalars(select(Delivery.status)))
+    assert statuses == [DeliveryStatus.sent] * 40

@@ -236,3 +236,63 @@ async def test_search_is_case_insensitive_in_kazakh_and_russian(demo_app: App) -
         assert all(label.startswith("Волкова") for label in labels)
         assert await svc.search_people(session, teacher, "%", now) == []
         assert await svc.search_people(session, teacher, "Мұхамедиева", now) == []  # herself
+
+
+async def test_task_board_totals_filters_and_people_without_telegram(demo_app: App) -> None:
+    student = await demo_app.signed_in(*DEMO_ACCOUNTS["student"])
+    teacher = await demo_app.signed_in(*DEMO_ACCOUNTS["teacher"])
+    await student.send("/messages")
+    await student.click("📋 Tasks (1)")
+    await student.click("Зертханалық жұмыс №3")
+    await student.click("▶️ In progress")
+    task_id = await _task_id(demo_app)
+    async with demo_app.db.write() as session:
+        # One more classmate has Telegram (and has not started).
+        other = await session.scalar(
+            select(User)
+            .join(MessageRecipient, MessageRecipient.user_id == User.id)
+            .where(MessageRecipient.message_id == task_id, User.telegram_id.is_(None))
+            .limit(1)
+        )
+        other.telegram_id = 777_001
+    async with demo_app.db.read() as session:
+        rows = (
+            await session.execute(
+                select(User.telegram_id.is_(None), func.count())
+                .join(MessageRecipient, MessageRecipient.user_id == User.id)
+                .where(MessageRecipient.message_id == task_id)
+                .group_by(User.telegram_id.is_(None))
+            )
+        ).all()
+    unreachable = dict(rows).get(True, 0)
+    total = sum(n for _, n in rows)
+    assert unreachable >= 1 and total >= unreachable + 2
+
+    await teacher.send("/messages")
+    await teacher.click("📋 Tasks")
+    await teacher.click("📤 Outbox")
+    await teacher.click("Зертханалық жұмыс №3")
+    await teacher.click("📊 Who is where")
+    board = teacher.last_message().text
+    head = board.split("\n\n")[0]
+    assert f"Recipients: {total}" in head
+    assert f"📵 no Telegram: {unreachable}" in head
+    assert f"📥 received: {total - unreachable - 1}" in head
+    assert "▶️ in progress: 1" in head and "✅ done: 0" in head
+    assert board.count("no Telegram: tell them in person") == min(unreachable, 20)
+    assert f"• All: {total}" in teacher.buttons()
+
+    await teacher.click("▶️ 1")
+    board = teacher.last_message().text
+    assert "Shown: in progress" in board
+    assert "Қасымов Әлихан Ұлықбекұлы — read" in board and "· in progress" in board
+    assert "no Telegram: tell them in person" not in board
+    assert "• ▶️ 1" in teacher.buttons()
+
+    await teacher.click(f"📵 {unreachable}")
+    board = teacher.last_message().text
+    assert board.count("📵 ") == min(unreachable, 20) + 1  # the rows and the totals line
+    assert "Қасымов" not in board
+    # A forged filter code is refused with a clear answer.
+    await teacher.click_data(MailCb(a="tb", id=task_id, f="x").pack())
+    assert "not available" in teacher.last_answer().text

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from datetime import UTC, datetime, timedelta
 
 from bot.clock import Clock
@@ -63,3 +65,35 @@ def test_job_references_resolve() -> None:
 
     for spec in JOBS:
         assert callable(resolve(spec.ref)), spec
+
+
+async def test_a_dead_holder_on_this_machine_is_replaced_at_once(app: App) -> None:
+    """After a crash the restarted process does not wait for the dead one's lease to expire."""
+    now = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
+    ttl = timedelta(seconds=30)
+    child = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await child.wait()
+    dead = lease.holder_id().split("/")
+    dead[2] = str(child.pid)
+    dead_holder = "/".join(dead)
+    assert lease.holder_is_gone(dead_holder)
+    assert await lease.acquire(app.db, dead_holder, now, ttl)
+    assert await lease.acquire(app.db, lease.holder_id(), now + timedelta(seconds=1), ttl)
+
+    # The same PID as ours but another process token: an earlier life of this PID (a container
+    # restarted with the bot as PID 1 again).
+    earlier = lease.holder_id().split("/")
+    earlier[3] = "0" * 8
+    assert lease.holder_is_gone("/".join(earlier))
+    # A live process (this one, another instance) is waited for; so is another machine's.
+    assert not lease.holder_is_gone(lease.holder_id())
+    other_machine = lease.holder_id().split("/")
+    other_machine[1] = "f" * 12
+    other_machine[2] = str(child.pid)
+    assert not lease.holder_is_gone("/".join(other_machine))
+    assert not lease.holder_is_gone(f"old-host:{os.getpid()}:abc")
+    holder = "/".join(other_machine)
+    later = now + timedelta(seconds=60)
+    assert await lease.acquire(app.db, holder, later, ttl)
+    assert not await lease.acquire(app.db, lease.holder_id(), later + timedelta(seconds=29), ttl)
+    assert await lease.acquire(app.db, lease.holder_id(), later + timedelta(seconds=31), ttl)

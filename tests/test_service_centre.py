@@ -114,7 +114,7 @@ async def test_form_checks_dates_files_and_lengths(demo_app: App) -> None:
     assert "Please send a file" in client.last_message().text
     await client.send_document("vkk.pdf", b"%PDF-1.4 medical", "application/pdf")
     preview = client.last_message().text
-    assert "Start date: Jan 15, 2027" in preview
+    assert "Start date: 15 Jan 2027" in preview
     assert "📎 vkk.pdf" in preview
     await client.click("✅ Submit")
     _number, status, answers = (await _requests(demo_app, student_id))[-1]

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from bot.demo.core import DEMO_ACCOUNTS
+from bot.i18n import fmt_date
 from bot.services import timetable as tt
 from db.models import Discipline, Teacher, User
 from db.models.academic import AttendanceMark, ClassMeeting, CurrentMark, Enrolment, TimetableSlot
@@ -191,7 +192,7 @@ async def test_attendance_by_the_teacher(demo_app: App) -> None:
     label = next(
         b
         for b in client.buttons()
-        if b.startswith(monday.strftime("%-m/%-d/%y"))
+        if b.startswith(fmt_date(monday, "en", "short"))
         and item.slot.starts_at.strftime("%H:%M") in b
     )
     await client.click(label)

@@ -6,15 +6,23 @@
 - A 429 pauses every send for its `retry_after`; the row goes back to the queue untouched.
 - A person who blocked the bot: the row is `blocked` and the person is marked, never retried.
 - Other errors retry with exponential backoff, at most `max_attempts` times.
-- Rows are claimed atomically (`sending`) and their outcome is written right after each send,
-  so a crash re-sends at most the rows that were in flight; `recover_stale` puts those back.
+- Each claim carries its claimant's id (`claimed_by`, the scheduler lease holder). The outcome of
+  every send is written right after Telegram answers, so a crash can re-send at most the sends in
+  flight (`concurrency`), never a batch. Rows a dead claimant left `sending` go back to the queue
+  the moment a new holder starts (`release_orphaned_claims`), whatever their age.
+- `run_forever` claims the next batch while the current one still has `low_water` rows to send,
+  so batch boundaries cost no rate.
+- Non-urgent rows met during the person's quiet hours are put back until they end and marked
+  `held_quiet`; changing the settings recomputes those (`bot.services.notify.reevaluate_held`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,16 +36,30 @@ from aiogram.exceptions import (
 )
 from aiogram.types import Message
 from aiogram.utils.i18n import I18n
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.delivery.quiet import held_until, in_quiet_hours, quiet_end_after
 from bot.delivery.render import Rendered, UnknownTemplate, render
 from db.models import User
 from db.models.delivery import Delivery, DeliveryStatus, NotificationSettings
 from db.session import Database
 
 log = logging.getLogger(__name__)
+
+# Sends in flight at once: also the most a crash can repeat (each send's answer is recorded
+# before its slot takes the next row).
+CONCURRENCY = 8
+
+__all__ = [
+    "CONCURRENCY",
+    "DeliveryWorker",
+    "TokenBucket",
+    "in_quiet_hours",
+    "new_owner_id",
+    "quiet_end_after",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,23 +77,8 @@ class _Claimed:
     quiet_end: int
 
 
-def in_quiet_hours(local_minutes: int, start: int, end: int) -> bool:
-    if start == end:
-        return False
-    if start < end:
-        return start <= local_minutes < end
-    return local_minutes >= start or local_minutes < end
-
-
-def quiet_end_after(now: datetime, tz: Any, end_minutes: int) -> datetime:
-    """The next moment (aware UTC) when the local clock shows `end_minutes`."""
-    local = now.astimezone(tz)
-    target = local.replace(
-        hour=end_minutes // 60, minute=end_minutes % 60, second=0, microsecond=0
-    )
-    if target <= local:
-        target += timedelta(days=1)
-    return target.astimezone(now.tzinfo)
+def new_owner_id() -> str:
+    return f"worker:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
 class TokenBucket:
@@ -94,17 +101,21 @@ class TokenBucket:
 
     async def acquire(self) -> None:
         async with self._lock:
-            now = self.monotonic()
+            self._refill()
+            if self.tokens < 1:
+                await self.sleep((1 - self.tokens) / self.rate)
+                # Credit the time actually slept: a sleep that overshoots (a busy event loop,
+                # timer granularity) must not cost rate, message after message.
+                self._refill()
+            # No re-check loop (float rounding of large clock values could make it endless): a
+            # token a hair short is paid back by the next caller's wait.
+            self.tokens -= 1
+
+    def _refill(self) -> None:
+        now = self.monotonic()
+        if now > self.updated:
             self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
             self.updated = now
-            if self.tokens >= 1:
-                self.tokens -= 1
-                return
-            # Wait exactly for the missing fraction, then spend the token we waited for; no
-            # re-check loop, which float rounding of large clock values could make endless.
-            await self.sleep((1 - self.tokens) / self.rate)
-            self.tokens = 0.0
-            self.updated = max(self.updated, self.monotonic())
 
 
 class DeliveryWorker:
@@ -120,8 +131,9 @@ class DeliveryWorker:
         per_chat_interval: float = 1.0,
         max_attempts: int = 5,
         batch_size: int = 100,
-        concurrency: int = 8,
-        stale_after: timedelta = timedelta(minutes=2),
+        concurrency: int = CONCURRENCY,
+        owner: str | None = None,
+        may_send: Callable[[], bool] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -133,7 +145,13 @@ class DeliveryWorker:
         self.per_chat_interval = per_chat_interval
         self.max_attempts = max_attempts
         self.batch_size = batch_size
-        self.stale_after = stale_after
+        self.concurrency = concurrency
+        # The next batch is claimed when this few rows of the current one are left to send.
+        self.low_water = max(concurrency, batch_size // 2)
+        self.owner = owner or new_owner_id()
+        # False once this process may no longer be the only sender (its lease is running out):
+        # it then sends nothing more and leaves its claims to the next holder.
+        self.may_send = may_send or (lambda: True)
         self.monotonic = monotonic
         self.sleep = sleep
         self.bucket = TokenBucket(rate, monotonic=monotonic, sleep=sleep)
@@ -144,14 +162,34 @@ class DeliveryWorker:
 
     # ---- claiming ----------------------------------------------------------------------------
 
-    async def recover_stale(self) -> int:
-        """Rows left `sending` by a process that died: back to the queue."""
-        cutoff = self.clock.now() - self.stale_after
+    async def release_orphaned_claims(self) -> int:
+        """Rows left `sending` by any other claimant: back to the queue at once.
+
+        Only the scheduler lease holder runs a worker, so a claim that is not ours belongs to a
+        holder that is gone (dead, or deposed and no longer sending: see `may_send`)."""
         async with self.db.write() as session:
             result = await session.execute(
                 update(Delivery)
-                .where(Delivery.status == DeliveryStatus.sending, Delivery.claimed_at < cutoff)
-                .values(status=DeliveryStatus.pending)
+                .where(
+                    Delivery.status == DeliveryStatus.sending,
+                    or_(Delivery.claimed_by.is_(None), Delivery.claimed_by != self.owner),
+                )
+                .values(status=DeliveryStatus.pending, claimed_by=None)
+            )
+        released = result.rowcount or 0
+        if released:
+            log.info("released %d outbox rows claimed by a previous sender", released)
+        return released
+
+    async def release_own_claims(self) -> int:
+        """On a clean stop: what this worker claimed but did not send goes back to the queue."""
+        async with self.db.write() as session:
+            result = await session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.status == DeliveryStatus.sending, Delivery.claimed_by == self.owner
+                )
+                .values(status=DeliveryStatus.pending, claimed_by=None)
             )
         return result.rowcount or 0
 
@@ -173,7 +211,7 @@ class DeliveryWorker:
             await session.execute(
                 update(Delivery)
                 .where(Delivery.id.in_(ids))
-                .values(status=DeliveryStatus.sending, claimed_at=now)
+                .values(status=DeliveryStatus.sending, claimed_at=now, claimed_by=self.owner)
             )
             rows = await session.execute(
                 select(
@@ -213,19 +251,34 @@ class DeliveryWorker:
 
     # ---- outcomes ----------------------------------------------------------------------------
 
+    def _mine(self, row_id: int) -> Any:
+        # Written only while the row is still ours: a claim released to another sender is
+        # never overwritten by a late answer.
+        return (
+            Delivery.id == row_id,
+            Delivery.status == DeliveryStatus.sending,
+            Delivery.claimed_by == self.owner,
+        )
+
     async def _finish(self, row_id: int, **values: Any) -> None:
         async with self.db.write() as session:
-            await session.execute(update(Delivery).where(Delivery.id == row_id).values(**values))
+            await session.execute(update(Delivery).where(*self._mine(row_id)).values(**values))
 
     async def _release(self, row: _Claimed, not_before: datetime, **values: Any) -> None:
-        await self._finish(row.id, status=DeliveryStatus.pending, not_before=not_before, **values)
+        await self._finish(
+            row.id,
+            status=DeliveryStatus.pending,
+            not_before=not_before,
+            claimed_by=None,
+            **values,
+        )
 
     async def _mark_blocked(self, row: _Claimed) -> None:
         now = self.clock.now()
         async with self.db.write() as session:
             await session.execute(
                 update(Delivery)
-                .where(Delivery.id == row.id)
+                .where(*self._mine(row.id))
                 .values(status=DeliveryStatus.blocked, last_error="blocked by the user")
             )
             prefs = await session.get(NotificationSettings, row.user_id)
@@ -260,10 +313,16 @@ class DeliveryWorker:
                 row.id, status=DeliveryStatus.skipped, last_error="no Telegram account bound"
             )
             return
-        if not row.urgent and row.quiet_enabled:
-            local = now.astimezone(self.settings.tz)
-            if in_quiet_hours(local.hour * 60 + local.minute, row.quiet_start, row.quiet_end):
-                await self._release(row, quiet_end_after(now, self.settings.tz, row.quiet_end))
+        if not row.urgent:
+            until = held_until(
+                now,
+                self.settings.tz,
+                enabled=row.quiet_enabled,
+                start=row.quiet_start,
+                end=row.quiet_end,
+            )
+            if until is not None:
+                await self._release(row, until, held_quiet=True)
                 self.stats["deferred"] += 1
                 return
         mono = self.monotonic()
@@ -337,16 +396,25 @@ class DeliveryWorker:
             message_id=message.message_id,
             sent_at=self.clock.now(),
             attempts=row.attempts + 1,
+            held_quiet=False,
         )
         self.stats["sent"] += 1
 
+    async def _deliver_safely(self, row: _Claimed) -> None:
+        try:
+            await self._deliver(row)
+        except Exception:
+            log.exception("delivery %s: unexpected failure", row.id)
+            try:
+                await self._release(row, self.clock.now() + timedelta(seconds=30))
+            except Exception:
+                # Still `sending` under our name: the next holder releases it at start-up.
+                log.exception("delivery %s: could not put the row back", row.id)
+
     async def _guarded(self, row: _Claimed) -> None:
         async with self._slots:
-            try:
-                await self._deliver(row)
-            except Exception:
-                # The row stays `sending` and recover_stale() returns it to the queue later.
-                log.exception("delivery %s: unexpected failure", row.id)
+            if self.may_send():
+                await self._deliver_safely(row)
 
     async def run_once(self) -> int:
         """Claim one batch and deliver it; returns how many rows were handled."""
@@ -356,7 +424,7 @@ class DeliveryWorker:
         return len(rows)
 
     async def drain(self, max_rounds: int = 1000) -> int:
-        """Deliver everything due now (tests, benchmarks)."""
+        """Deliver everything due now, batch after batch (tests)."""
         total = 0
         for _ in range(max_rounds):
             handled = await self.run_once()
@@ -365,16 +433,62 @@ class DeliveryWorker:
             total += handled
         return total
 
+    # ---- the production loop -----------------------------------------------------------------
+
+    async def _sender(self, queue: asyncio.Queue[_Claimed | None], room: asyncio.Event) -> None:
+        while True:
+            row = await queue.get()
+            if row is None:
+                return
+            if queue.qsize() <= self.low_water:
+                room.set()
+            if self.may_send():
+                await self._deliver_safely(row)
+
+    @staticmethod
+    async def _wait(events: list[asyncio.Event], seconds: float) -> None:
+        waiters = [asyncio.ensure_future(e.wait()) for e in events]
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
     async def run_forever(self, stop: asyncio.Event, idle: float = 0.5) -> None:
-        await self.recover_stale()
-        while not stop.is_set():
-            try:
-                handled = await self.run_once()
-            except Exception:
-                log.exception("delivery round failed")
-                handled = 0
-            if not handled:
+        """Send until `stop` is set. One task claims, `concurrency` tasks send; the next batch
+        is claimed while `low_water` rows of the current one are still to be sent."""
+        await self.release_orphaned_claims()
+        queue: asyncio.Queue[_Claimed | None] = asyncio.Queue()
+        room = asyncio.Event()
+        senders = [asyncio.create_task(self._sender(queue, room)) for _ in range(self.concurrency)]
+        try:
+            while not stop.is_set():
+                if not self.may_send():
+                    await self._wait([stop], idle)
+                    continue
+                if queue.qsize() > self.low_water:
+                    room.clear()
+                    await self._wait([stop, room], idle)
+                    continue
                 try:
-                    await asyncio.wait_for(stop.wait(), timeout=idle)
-                except TimeoutError:
-                    pass
+                    rows = await self._claim()
+                except Exception:
+                    log.exception("delivery: claiming failed")
+                    rows = []
+                for row in rows:
+                    queue.put_nowait(row)
+                if len(rows) < self.batch_size:
+                    # Nothing more is due now; look again shortly (or when told to stop).
+                    await self._wait([stop], idle)
+        finally:
+            # Senders finish the send in hand (its answer is recorded); the rest of the
+            # claim goes back to the queue.
+            while not queue.empty():
+                queue.get_nowait()
+            for _ in senders:
+                queue.put_nowait(None)
+            await asyncio.gather(*senders, return_exceptions=True)
+            try:
+                await self.release_own_claims()
+            except Exception:
+                log.exception("delivery: could not release the remaining claims")

@@ -14,6 +14,8 @@ from bot.handlers import attendance as attendance_handlers
 from bot.handlers import auth, common, home, settings, testing_staff
 from bot.handlers import calendar as calendar_handlers
 from bot.handlers import classrooms as classrooms_handlers
+from bot.handlers import exports as exports_handlers
+from bot.handlers import grade_sheet as grade_sheet_handlers
 from bot.handlers import journal as journal_handlers
 from bot.handlers import library as library_handlers
 from bot.handlers import messages as messages_handlers
@@ -39,6 +41,7 @@ MODULES: tuple[Module, ...] = (
     notifications_handlers.MODULE,
     journal_handlers.MODULE,
     teacher_journal_handlers.MODULE,
+    grade_sheet_handlers.MODULE,
     timetable_handlers.MODULE,
     calendar_handlers.MODULE,
     transcript_handlers.MODULE,
@@ -53,6 +56,7 @@ MODULES: tuple[Module, ...] = (
     service_centre_handlers.MODULE,
     service_centre_staff_handlers.MODULE,
     admin_handlers.MODULE,
+    exports_handlers.MODULE,
 )
 
 

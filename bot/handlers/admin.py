@@ -7,13 +7,11 @@ they sign in or their role changes and removed when they sign out or lose the ro
 
 from __future__ import annotations
 
-import io
 import logging
 import secrets
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -31,11 +29,12 @@ from aiogram.utils.i18n import gettext as _
 from bot.clock import Clock
 from bot.commands import STAFF, sync_commands
 from bot.config import Settings
+from bot.downloads import DownloadRefused, download_bounded
 from bot.filters import SignedIn
 from bot.i18n import fmt_datetime
 from bot.importer import KINDS, FileProblem, ImportReport, kind_named, passwords_csv, run_import
 from bot.importer.messages import file_problem_text, reason_text
-from bot.importer.reader import MAX_FILE_BYTES, read_table
+from bot.importer.reader import MAX_FILE_BYTES, read_table_bounded
 from bot.keyboards.common import NavCb, PageCb, back_button, markup, pager_row
 from bot.modules import MenuItem, Module
 from bot.services import audit, roles
@@ -217,17 +216,12 @@ async def on_file(
     """A document while waiting for an import file (or with a caption naming a kind)."""
     document = message.document
     assert document is not None
-    if document.file_size is not None and document.file_size > MAX_FILE_BYTES:
-        await message.answer(
-            file_problem_text("too_big", {"limit_mb": MAX_FILE_BYTES // (1024 * 1024)})
-        )
-        return
-    data = await _download(bot, document.file_id)
-    if data is None:
-        await message.answer(_("Telegram did not give the file. Please send it again."))
-        return
     try:
-        read_table(data, document.file_name or "")
+        data = await download_bounded(bot, document.file_id, document.file_size, MAX_FILE_BYTES)
+        await read_table_bounded(data, document.file_name or "")
+    except DownloadRefused as exc:
+        await message.answer(_download_refusal(exc.reason))
+        return
     except FileProblem as exc:
         await message.answer(file_problem_text(exc.reason, exc.params))
         return
@@ -276,14 +270,10 @@ async def on_kind(
     await _dry_run(callback, state, bot, db, viewer, clock)
 
 
-async def _download(bot: Bot, file_id: str) -> bytes | None:
-    buffer = io.BytesIO()
-    try:
-        await bot.download(file_id, destination=buffer)
-    except TelegramAPIError as exc:
-        log.info("could not download an import file: %s", exc)
-        return None
-    return buffer.getvalue()
+def _download_refusal(reason: str) -> str:
+    if reason == "too_big":
+        return file_problem_text("too_big", {"limit_mb": MAX_FILE_BYTES // (1024 * 1024)})
+    return file_problem_text("unavailable", {})
 
 
 async def _execute(
@@ -296,9 +286,10 @@ async def _execute(
     ):
         # The dialogue outlived its data (a restart, an expired storage key).
         return _("This import is no longer open. Please send the file again.")
-    content = await _download(bot, data["file_id"])
-    if content is None:
-        return _("Telegram did not give the file. Please send it again.")
+    try:
+        content = await download_bounded(bot, data["file_id"], None, MAX_FILE_BYTES)
+    except DownloadRefused as exc:
+        return _download_refusal(exc.reason)
     try:
         return await run_import(
             db,
@@ -352,6 +343,29 @@ async def _dry_run(
     rows.append([InlineKeyboardButton(text=_("✖ Cancel"), callback_data=AdmCb(a="x").pack())])
     pages = split_text([_report_text(report, data["file_name"])])
     await _show_pages(event, bot, pages, InlineKeyboardMarkup(inline_keyboard=rows))
+    await _send_full_problems(event, bot, report, data["file_name"])
+
+
+def _problem_line(problem: Any) -> str:
+    text = _("• line {line}, column «{column}»: {reason}").format(
+        line=problem.line, column=problem.column, reason=reason_text(problem)
+    )
+    return text + (" «" + problem.value + "»" if problem.value else "")
+
+
+async def _send_full_problems(
+    event: Message | CallbackQuery, bot: Bot, report: ImportReport, file_name: str
+) -> None:
+    """Every problem of a report longer than the screen shows, as one plain-text file."""
+    if len(report.problems) <= MAX_PROBLEMS_SHOWN:
+        return
+    assert event.from_user is not None
+    head = _("File: {name}").format(name=file_name)
+    body = "\n".join([head, "", *(_problem_line(p) for p in report.problems)]) + "\n"
+    await bot.send_document(
+        event.from_user.id,
+        BufferedInputFile(body.encode("utf-8"), filename="import-problems.txt"),
+    )
 
 
 def _report_text(report: ImportReport, file_name: str) -> str:
@@ -400,15 +414,13 @@ def _report_text(report: ImportReport, file_name: str) -> str:
                 )
     if report.problems:
         lines += ["", _("<b>Problems</b>:")]
-        for problem in report.problems[:MAX_PROBLEMS_SHOWN]:
-            text = _("• line {line}, column «{column}»: {reason}").format(
-                line=problem.line, column=esc(problem.column), reason=esc(reason_text(problem))
-            )
-            if problem.value:
-                text += " «" + esc(problem.value) + "»"
-            lines.append(text)
+        lines += [esc(_problem_line(p)) for p in report.problems[:MAX_PROBLEMS_SHOWN]]
         if len(report.problems) > MAX_PROBLEMS_SHOWN:
-            lines.append(_("…and {n} more.").format(n=len(report.problems) - MAX_PROBLEMS_SHOWN))
+            lines.append(
+                _("…and {n} more: the whole report is in the file below.").format(
+                    n=len(report.problems) - MAX_PROBLEMS_SHOWN
+                )
+            )
         if report.dry_run:
             lines += [
                 "",
@@ -485,6 +497,7 @@ async def on_apply(
             [back_button("admin")],
         ),
     )
+    await _send_full_problems(callback, bot, report, data["file_name"])
     if report.passwords:
         await bot.send_document(
             callback.from_user.id,

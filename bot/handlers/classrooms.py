@@ -16,6 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery.render import Rendered, renderer
+from bot.downloads import attachment_refusal_text
 from bot.i18n import fmt_datetime
 from bot.keyboards.classrooms import ClsCb, kind_label, room_button
 from bot.keyboards.common import NavCb, back_button, rows
@@ -570,6 +571,10 @@ async def on_material(
     cid = int(data.get("cls_room") or 0)
     values: dict[str, Any]
     caption = (message.caption or "").strip()
+    refusal = attachment_refusal_text(message)
+    if refusal is not None:
+        await message.answer(refusal, reply_markup=_cancel_keyboard(cid))
+        return
     if message.document is not None:
         values = {
             "kind": MaterialKind.document,

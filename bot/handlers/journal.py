@@ -29,6 +29,7 @@ from bot.keyboards.academic import (
     work_kind_label,
 )
 from bot.keyboards.common import NavCb, home_button
+from bot.keyboards.exports import student_chart_button
 from bot.modules import MenuItem, Module
 from bot.services import journal as svc
 from bot.services.auth import Viewer
@@ -298,6 +299,7 @@ async def detail_screen(
     pager = nav_row(JournalCb, page, len(pages), a="d", id=enrolment_id)
     if pager:
         buttons.append(pager)
+    buttons.append([student_chart_button(enrolment_id)])
     buttons.append(
         [
             InlineKeyboardButton(

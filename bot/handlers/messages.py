@@ -23,13 +23,18 @@ from bot.handlers import messages_compose
 from bot.handlers.messages_compose import DRAFT_KEY, start_compose
 from bot.i18n import fmt_date, fmt_datetime, fmt_number
 from bot.keyboards.common import NavCb, home_button, pager_buttons
+from bot.keyboards.exports import delivery_report_button
 from bot.keyboards.messages import (
+    BOARD_ICON,
+    CODE_BOARD,
     CODE_KIND,
     CODE_STATE,
     KIND_CODE,
     KIND_ICON,
     STATE_CODE,
     MailCb,
+    board_filter_buttons,
+    board_status_name,
     button,
     kind_folder,
     kind_name,
@@ -41,7 +46,7 @@ from bot.modules import HomeContext, MenuItem, Module
 from bot.services import messaging as svc
 from bot.services.auth import Viewer
 from bot.services.errors import DomainError
-from bot.services.messaging import Draft, MailItem, MessageView, Target
+from bot.services.messaging import BoardStatus, Draft, MailItem, MessageView, Target
 from bot.ui import esc, show, split_text
 from db.models.messaging import MessageKind, TaskState, TaskStatus
 from db.session import Database
@@ -311,7 +316,7 @@ def _message_keyboard(view: MessageView, page: int, pages: int) -> InlineKeyboar
         rows.append([button(_("↩️ Write back"), MailCb(a="answer", id=message.id))])
     if view.is_sender:
         if message.kind == MessageKind.task:
-            rows.append([button(_("📊 Who is where"), MailCb(a="rr", id=message.id))])
+            rows.append([button(_("📊 Who is where"), MailCb(a="tb", id=message.id))])
             closed = message.task_status == TaskStatus.closed
             rows.append(
                 [
@@ -405,6 +410,9 @@ async def _receipts(
         )
     pages = max(1, math.ceil(total / RECEIPTS_PAGE))
     is_task = message.kind == MessageKind.task
+    if is_task:  # a "who read it" button of a task (older screens): the task board instead
+        await _task_board(callback, viewer, db, settings, clock, message_id, "", page)
+        return
     title = _("📊 Who is where") if is_task else _("👁 Who read it")
     lines = [f"<b>{title}</b>", f"<b>{esc(message.subject)}</b>", ""]
     for row in rows:
@@ -425,6 +433,68 @@ async def _receipts(
         callback,
         text,
         _kb(pager, [button(_("« Back"), MailCb(a="open", id=message_id))]),
+    )
+
+
+async def _task_board(
+    callback: CallbackQuery,
+    viewer: Viewer,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+    message_id: int,
+    code: str,
+    page: int,
+) -> None:
+    """Who is where in a task: totals per status at the top, a filter button per status, then
+    the recipients (those without Telegram shown as such, not as "received")."""
+    if code and code not in CODE_BOARD:
+        raise svc.not_available()
+    status = CODE_BOARD.get(code)
+    page = max(0, page)
+    async with db.read() as session:
+        board = await svc.task_board(
+            session, viewer.user_id, message_id, clock.now(), status, page, RECEIPTS_PAGE
+        )
+    locale = get_i18n().current_locale
+    totals = " · ".join(
+        f"{BOARD_ICON[s]} {board_status_name(s)}: {fmt_number(board.counts[s], locale, 0)}"
+        for s in svc.BOARD_ORDER
+    )
+    lines = [
+        "<b>{}</b>".format(_("📊 Who is where")),
+        f"<b>{esc(board.message.subject)}</b>",
+        _("Recipients: {count}").format(count=fmt_number(board.total, locale, 0)),
+        totals,
+        "",
+    ]
+    if status is not None:
+        lines += [_("Shown: {status}").format(status=board_status_name(status)), ""]
+    for row in board.rows:
+        if row.status == BoardStatus.no_telegram:
+            seen = _("no Telegram: tell them in person")
+        elif row.read_at:
+            seen = _("read {date}").format(date=_when(row.read_at, settings))
+        else:
+            seen = _("not read")
+        line = f"{BOARD_ICON[row.status]} {esc(row.name)} — {seen}"
+        if row.status in (BoardStatus.in_progress, BoardStatus.done):
+            line += " · " + board_status_name(row.status)
+        if row.reply:
+            line += "\n    💬 " + esc(short(row.reply, 300))
+        lines.append(line)
+    if not board.rows:
+        lines.append(_("Nobody here."))
+    pages = max(1, math.ceil(board.shown / RECEIPTS_PAGE))
+    pager = pager_buttons(lambda p: MailCb(a="tb", id=message_id, f=code, p=p).pack(), page, pages)
+    await show(
+        callback,
+        split_text(lines, 3800)[0],
+        _kb(
+            *board_filter_buttons(message_id, board.counts, status),
+            pager,
+            [button(_("« Back"), MailCb(a="open", id=message_id))],
+        ),
     )
 
 
@@ -464,6 +534,7 @@ async def _progress(
         "\n".join(lines),
         _kb(
             [button(_("🔄 Refresh"), MailCb(a="prog", id=message_id))],
+            [delivery_report_button(message_id)],
             [button(_("« Back"), MailCb(a="open", id=message_id))],
         ),
     )
@@ -530,6 +601,18 @@ async def on_mail(
         elif action == "rr":
             await _receipts(
                 callback, viewer, db, settings, clock, callback_data.id, callback_data.p
+            )
+            await callback.answer()
+        elif action == "tb":
+            await _task_board(
+                callback,
+                viewer,
+                db,
+                settings,
+                clock,
+                callback_data.id,
+                callback_data.f,
+                callback_data.p,
             )
             await callback.answer()
         elif action == "prog":

@@ -20,6 +20,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.downloads import attachment_refusal_text
 from bot.i18n import fmt_date, fmt_number
 from bot.keyboards.common import pager_buttons
 from bot.keyboards.messages import (
@@ -604,6 +605,12 @@ async def on_attachment(message: Message, state: FSMContext) -> None:
         await message.answer(
             _("At most {n} attachments per message. Press «Next».").format(n=svc.ATTACHMENTS_MAX),
             reply_markup=_kb([button(_("Next ➡️"), ComposeCb(a="next"))], _cancel_row()),
+        )
+        return
+    refusal = attachment_refusal_text(message)
+    if refusal is not None:
+        await message.answer(
+            refusal, reply_markup=_kb([button(_("Next ➡️"), ComposeCb(a="next"))], _cancel_row())
         )
         return
     if message.document is not None:

@@ -2,8 +2,9 @@
 lead time, quiet hours and the morning digest.
 
 The choices live in `notification_settings`; `notify` drops a kind switched off, the delivery
-worker holds non-urgent pushes through quiet hours, and the reminder jobs read the lead time and
-the digest flag. Account notices cannot be switched off and are not listed.
+worker holds pushes that may wait (bot/services/notify.py: NOTICES) through quiet hours, and
+the reminder jobs read the lead time and the digest flag. Changing quiet hours or a kind
+recomputes what is held at once. Account notices cannot be switched off and are not listed.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
+from bot.clock import Clock
+from bot.config import Settings
 from bot.handlers import reminders_notices  # noqa: F401  (registers the reminder renderers)
 from bot.keyboards.common import NavCb
 from bot.keyboards.notifications import (
@@ -25,6 +28,7 @@ from bot.keyboards.notifications import (
 from bot.modules import Module
 from bot.services import reminders as svc
 from bot.services.auth import Viewer
+from bot.services.notify import reevaluate_held
 from bot.ui import show
 from db.session import Database
 
@@ -46,8 +50,9 @@ def _screen(prefs: svc.Preferences, viewer: Viewer) -> tuple[str, InlineKeyboard
     if prefs.quiet_enabled:
         lines.append(
             _(
-                "🌙 Quiet hours: {start}–{end}. Notices wait until they end; "
-                "test deadlines do not."
+                "🌙 Quiet hours: {start}–{end}. Notices wait until they end; urgent ones do "
+                "not (test and appeal deadlines, decisions, a request waiting on you, your "
+                "account)."
             ).format(start=hour_label(prefs.quiet_start), end=hour_label(prefs.quiet_end))
         )
     else:
@@ -77,10 +82,16 @@ async def on_open(callback: CallbackQuery, viewer: Viewer, db: Database) -> None
 
 
 async def on_action(
-    callback: CallbackQuery, callback_data: NotifCb, viewer: Viewer, db: Database
+    callback: CallbackQuery,
+    callback_data: NotifCb,
+    viewer: Viewer,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
 ) -> None:
     """Every button of the notification screens; values outside what the screens offer are
-    refused without touching the settings."""
+    refused without touching the settings. A change of quiet hours or of a kind re-evaluates
+    the notices already held for quiet hours, in the same write unit."""
     action, value, state = callback_data.a, callback_data.v, callback_data.s
     if action in ("cl", "qs", "qe", "main"):
         async with db.read() as session:
@@ -130,6 +141,8 @@ async def on_action(
                 prefs = await svc.set_quiet(session, viewer.user_id, end_hour=value)
             else:
                 raise svc.PreferenceError(action)
+            if action in ("k", "q", "qss", "qes"):
+                await reevaluate_held(session, viewer.user_id, clock.now(), settings.tz)
     except svc.PreferenceError:
         if action in ("qss", "qes") and 0 <= value <= 23:
             await callback.answer(

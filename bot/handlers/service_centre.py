@@ -26,6 +26,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery.render import Rendered, renderer
+from bot.downloads import attachment_refusal_text
 from bot.handlers import verification
 from bot.handlers.verification import deliver_document, document_state_label
 from bot.i18n import fmt_date, fmt_datetime
@@ -508,8 +509,9 @@ async def on_field_file(message: Message, state: FSMContext, db: Database, viewe
     if file is None:
         await message.answer(_("Please send a file (a document or a photo)."))
         return
-    if (file.file_size or 0) > sc.MAX_FILE_BYTES:
-        await message.answer(_("The file is larger than 20 MB. Please send a smaller one."))
+    refusal = attachment_refusal_text(message)
+    if refusal is not None:
+        await message.answer(refusal)
         return
     name = message.document.file_name if message.document else None
     value = {"file_id": file.file_id, "name": (name or _("photo.jpg"))[:255]}
@@ -548,8 +550,9 @@ async def on_resubmit_text(message: Message, state: FSMContext) -> None:
         return
     file_id = file_name = None
     if file is not None:
-        if (file.file_size or 0) > sc.MAX_FILE_BYTES:
-            await message.answer(_("The file is larger than 20 MB. Please send a smaller one."))
+        refusal = attachment_refusal_text(message)
+        if refusal is not None:
+            await message.answer(refusal)
             return
         file_id = file.file_id
         file_name = (message.document.file_name if message.document else None) or _("photo.jpg")

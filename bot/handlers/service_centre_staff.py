@@ -21,6 +21,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.downloads import attachment_refusal_text
 from bot.filters import HasSubRole, SignedIn
 from bot.handlers.service_centre import (
     answer_lines,
@@ -31,6 +32,7 @@ from bot.handlers.service_centre import (
 from bot.handlers.verification import certificate_pdf, deliver_document
 from bot.i18n import fmt_datetime
 from bot.keyboards.common import NavCb, back_button, pager_buttons
+from bot.keyboards.exports import queue_export_button
 from bot.keyboards.service_centre import STAFF_NAV, SqCb, sq_button
 from bot.modules import HomeContext, MenuItem, Module
 from bot.services import service_centre as sc
@@ -78,6 +80,7 @@ async def open_queue(event: Message | CallbackQuery, db: Database, service_id: i
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append([sq_button(_("🔎 Filter by service"), "svcs", v=service_id)])
+    rows.append([queue_export_button(service_id)])
     rows.append([back_button()])
     await show(event, "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows))
 
@@ -458,11 +461,9 @@ async def on_file_input(
             reply_markup=_input_keyboard(rid),
         )
         return
-    if (document.file_size or 0) > sc.MAX_FILE_BYTES:
-        await message.answer(
-            _("The file is larger than 20 MB. Please send a smaller one."),
-            reply_markup=_input_keyboard(rid),
-        )
+    refusal = attachment_refusal_text(message)
+    if refusal is not None:
+        await message.answer(refusal, reply_markup=_input_keyboard(rid))
         return
     await state.clear()
     now = clock.now()

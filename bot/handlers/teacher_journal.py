@@ -22,6 +22,7 @@ from sqlalchemy.orm import joinedload
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.handlers.grade_sheet import grade_sheet_button
 from bot.i18n import fmt_date, fmt_number
 from bot.keyboards.academic import (
     TeacherCb,
@@ -34,6 +35,7 @@ from bot.keyboards.academic import (
     work_kind_label,
 )
 from bot.keyboards.common import NavCb, home_button
+from bot.keyboards.exports import class_export_rows
 from bot.modules import MenuItem, Module
 from bot.services import journal as svc
 from bot.services import timetable as tt
@@ -191,6 +193,8 @@ async def unit_screen(
             )
         ]
     )
+    buttons += class_export_rows(discipline_id, group_id)
+    buttons.append([grade_sheet_button(discipline_id, group_id)])
     buttons.append(_back(_("« My classes"), TeacherCb(a="u")))
     return "\n".join(text_lines), InlineKeyboardMarkup(inline_keyboard=buttons)
 

@@ -7,8 +7,6 @@ press re-checks those rights on the server, whatever the payload or the dialogue
 
 from __future__ import annotations
 
-import asyncio
-import io
 import re
 from datetime import datetime
 from typing import Any
@@ -18,27 +16,36 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
 
 from bot.clock import Clock
 from bot.config import SUPPORTED_LOCALES, Settings
+from bot.downloads import DownloadRefused, download_bounded
 from bot.filters import SignedIn
 from bot.handlers.testing import control_name, default_rules, error_text
 from bot.i18n import LANGUAGE_NAMES, fmt_datetime, fmt_number
 from bot.keyboards.common import NavCb, back_button
+from bot.keyboards.exports import test_results_button
 from bot.keyboards.testing import StaffCb, short
 from bot.modules import MenuItem, Module
 from bot.services import testing as svc
 from bot.services.auth import Viewer
+from bot.services.bounded import BoundedRunError
 from bot.services.notify import NoticeKind, notify_many
 from bot.services.question_import import (
     MAX_FILE_BYTES,
     ImportProblem,
     ProblemReason,
-    parse_bank,
+    parse_bank_bounded,
 )
 from bot.services.question_import import Difficulty as ImportDifficulty
 from bot.services.testing import TestingError
@@ -54,6 +61,8 @@ ACCEPTED_SUFFIXES = (".txt", ".docx", ".gift", ".aiken")
 APPEAL_CHOICES = (0, 24, 48, 72)
 MAX_RULES_LENGTH = 3000
 MAX_STUDENT_NUMBERS = 200
+# Refused questions listed on screen; a longer report comes as one .txt file.
+REPORT_LINES_ON_SCREEN = 50
 
 
 class ImportBank(StatesGroup):
@@ -253,18 +262,60 @@ def _import_prompt() -> str:
     ).format(default=esc(DEFAULT_BANK))
 
 
+def _problem_line(problem: ImportProblem) -> str:
+    where = _("the whole file") if problem.line == 0 else _("line {n}").format(n=problem.line)
+    detail = f" — {short(problem.detail, 80)}" if problem.detail else ""
+    return f"{where}: {reason_text(problem.reason)}{detail}"
+
+
 def format_report(filename: str, fmt: str, added: int, problems: list[ImportProblem]) -> list[str]:
-    """The import report: how many questions were taken and, per refused one, line and reason."""
+    """The import report on screen: totals and the first :data:`REPORT_LINES_ON_SCREEN`
+    refused questions (the rest go to the file of :func:`report_document`)."""
     blocks = [
         _(
             "<b>Import of {file}</b> ({format})\nQuestions imported: {added}\nRefused: {refused}"
         ).format(file=esc(filename), format=esc(fmt), added=added, refused=len(problems))
     ]
-    for problem in sorted(problems, key=lambda p: p.line):
-        where = _("the whole file") if problem.line == 0 else _("line {n}").format(n=problem.line)
-        detail = f" — {esc(short(problem.detail, 80))}" if problem.detail else ""
-        blocks.append(f"• {where}: {reason_text(problem.reason)}{detail}")
+    ordered = sorted(problems, key=lambda p: p.line)
+    blocks += [f"• {esc(_problem_line(p))}" for p in ordered[:REPORT_LINES_ON_SCREEN]]
+    if len(ordered) > REPORT_LINES_ON_SCREEN:
+        blocks.append(
+            _("…and {n} more: the whole report is in the file below.").format(
+                n=len(ordered) - REPORT_LINES_ON_SCREEN
+            )
+        )
     return split_text(blocks)
+
+
+def report_document(
+    filename: str, fmt: str, added: int, problems: list[ImportProblem]
+) -> BufferedInputFile | None:
+    """The whole report as one plain-text file, when it does not fit on screen."""
+    if len(problems) <= REPORT_LINES_ON_SCREEN:
+        return None
+    head = _("Import of {file} ({format}): imported {added}, refused {refused}").format(
+        file=filename, format=fmt, added=added, refused=len(problems)
+    )
+    lines = [head, ""] + [_problem_line(p) for p in sorted(problems, key=lambda p: p.line)]
+    stem = re.sub(r"[^\w.-]+", "_", filename.rsplit(".", 1)[0])[:60] or "bank"
+    return BufferedInputFile(
+        ("\n".join(lines) + "\n").encode("utf-8"), filename=f"import-report-{stem}.txt"
+    )
+
+
+def upload_problem_text(reason: str) -> str:
+    """A bank file that was not read, in words."""
+    return {
+        "too_big": lambda: _("The file is too large: the limit is {mb} MB.").format(
+            mb=MAX_FILE_BYTES // 2**20
+        ),
+        "timeout": lambda: _(
+            "The file took too long to read and was refused. Split it into smaller files."
+        ),
+        "memory": lambda: _(
+            "The file needs too much memory to read and was refused. Split it into smaller files."
+        ),
+    }.get(reason, lambda: _("Telegram did not give the file. Please send it again."))()
 
 
 # ------------------------------------------------------------------------------- handlers
@@ -345,15 +396,16 @@ async def on_bank_file(
             _("This file type is not supported. Send a .txt, .docx, .gift or .aiken file.")
         )
         return
-    if (document.file_size or 0) > MAX_FILE_BYTES:
-        await message.answer(
-            _("The file is too large: the limit is {mb} MB.").format(mb=MAX_FILE_BYTES // 2**20)
-        )
+    try:
+        data = await download_bounded(bot, document.file_id, document.file_size, MAX_FILE_BYTES)
+        parsed = await parse_bank_bounded(filename, data, ImportDifficulty.medium)
+    except DownloadRefused as exc:
+        await message.answer(upload_problem_text(exc.reason))
         return
-    buffer = io.BytesIO()
-    await bot.download(document, destination=buffer)
-    data = buffer.getvalue()
-    parsed = await asyncio.to_thread(parse_bank, filename, data, ImportDifficulty.medium)
+    except BoundedRunError as exc:
+        await state.clear()
+        await message.answer(upload_problem_text(exc.reason))
+        return
     bank_name = " ".join((message.caption or "").split())[:200] or DEFAULT_BANK
     now = clock.now()
     try:
@@ -380,6 +432,9 @@ async def on_bank_file(
     pages = format_report(filename, parsed.format, added, problems)
     for page in pages[:-1]:
         await message.answer(page)
+    document_report = report_document(filename, parsed.format, added, problems)
+    if document_report is not None:
+        await message.answer_document(document_report)
     await message.answer(
         pages[-1],
         reply_markup=_kb(
@@ -977,7 +1032,11 @@ async def _test(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
     await show(
         cb,
         "\n".join(lines),
-        _kb([_btn(_("👥 Results by student"), "tres", i)], [_back("tests")]),
+        _kb(
+            [_btn(_("👥 Results by student"), "tres", i)],
+            [test_results_button(i)],
+            [_back("tests")],
+        ),
     )
 
 

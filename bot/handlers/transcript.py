@@ -5,23 +5,33 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatAction
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    Message,
 )
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
-from bot.config import SUPPORTED_LOCALES, Settings
-from bot.i18n import fmt_date, fmt_number
+from bot.config import Settings
+from bot.delivery.render import Rendered, renderer
+from bot.handlers.verification import may_revoke_transcripts
+from bot.i18n import DOCUMENT_DATE_FORMAT, DOCUMENT_DATE_FORMATS, fmt_date, fmt_number
 from bot.keyboards.academic import (
     TranscriptCb,
+    TranscriptRevokeCb,
     date_range,
     mark,
     nav_row,
@@ -32,26 +42,20 @@ from bot.keyboards.academic import (
 from bot.keyboards.common import NavCb, home_button
 from bot.modules import MenuItem, Module
 from bot.services import profile as profile_svc
+from bot.services import service_centre as sc
 from bot.services import transcript as svc
 from bot.services.auth import Viewer
+from bot.services.errors import DomainError
 from bot.services.fonts import FontNotFoundError
 from bot.services.grading import LetterGrade
+from bot.services.pdf_transcript import Signatory, TranscriptDoc, render_transcript
 from bot.ui import esc, show, split_text
 from db.models import Role
 from db.models.academic import AttestationKind
+from db.models.documents import IssuedTranscript
 from db.session import Database
 
 log = logging.getLogger(__name__)
-
-if TYPE_CHECKING:
-    from bot.services.pdf_transcript import TranscriptDoc
-
-
-def render_transcript(doc: TranscriptDoc) -> bytes:
-    # The renderer's module is imported on first use: it loads fpdf2, start-up does not need it.
-    from bot.services.pdf_transcript import render_transcript as render
-
-    return render(doc)
 
 
 def _grade(percent: object, grade: LetterGrade | None, locale: str) -> str:
@@ -154,48 +158,110 @@ async def transcript_screen(
     return pages[page], InlineKeyboardMarkup(inline_keyboard=buttons)
 
 
+def transcript_signatories(university: sc.UniversityDetails) -> list[Signatory]:
+    """Who signs a transcript, in the current language."""
+    return [
+        Signatory(
+            position=_("Head of the Office of the Registrar"), name=university.registrar_name
+        )
+    ]
+
+
+def transcript_doc(
+    data: svc.TranscriptData, settings: Settings, locale: str, now: datetime
+) -> TranscriptDoc:
+    """The transcript's content in `locale`, not yet numbered (enter that locale first)."""
+    university = sc.UniversityDetails.from_settings(
+        settings.university_name, settings.extra, locale
+    )
+    dates = DOCUMENT_DATE_FORMATS.get(locale, DOCUMENT_DATE_FORMAT)
+    return svc.to_document(
+        data,
+        locale=locale,
+        university=university.name,
+        issue_date=now.astimezone(settings.tz).date(),
+        period_title=period_title,
+        traditional=traditional_label,
+        practice_period=lambda p: f"{p.starts_on:{dates}} – {p.ends_on:{dates}}",
+        signatories=transcript_signatories(university),
+        logo_file=university.logo_file,
+        date_format=dates,
+    )
+
+
+async def render_issued(
+    bot: Bot, db: Database, chat_id: int, doc: TranscriptDoc, issued: IssuedTranscript
+) -> bytes | None:
+    """Number the document, render it off the event loop and keep it as the original; on
+    failure the reserved registry entry is dropped (None: the reader has been told why)."""
+    me = await bot.me()
+    doc = replace(
+        doc, number=issued.number, verify_url=sc.verify_link(me.username or "", issued.token)
+    )
+    try:
+        # Rendering takes CPU time: off the event loop and outside any database unit.
+        pdf = await asyncio.to_thread(render_transcript, doc)
+    except Exception as exc:
+        async with db.write() as session:
+            await svc.discard_transcript(session, issued.id)
+        if not isinstance(exc, FontNotFoundError):
+            raise
+        log.exception("transcript font missing")
+        await bot.send_message(
+            chat_id,
+            _("The PDF cannot be made right now: its font is not installed on the server."),
+        )
+        return None
+    async with db.write() as session:
+        await svc.store_transcript_pdf(session, issued.id, pdf)
+    return pdf
+
+
 async def send_pdf(
     callback: CallbackQuery, db: Database, viewer: Viewer, settings: Settings, clock: Clock
 ) -> None:
+    """Issue the transcript as a registered document in the reader's language, or send again the
+    one already issued when nothing in it has changed."""
     assert viewer.student_id is not None
+    bot = callback.bot
     async with db.read() as session:
         data = await svc.transcript(session, viewer.student_id)
-    if data is None or callback.bot is None:
+    if data is None or bot is None:
         await callback.answer(_("This is not available."), show_alert=True)
         return
-    # The document is written in the group's language of instruction, like the paper form.
-    language = data.student.group.language
-    doc_locale = language if language in SUPPORTED_LOCALES else "kk"
-    i18n = get_i18n()
-    with i18n.use_locale(doc_locale):
-        doc = svc.to_document(
-            data,
-            locale=doc_locale,
-            university=settings.university_name,
-            issue_date=clock.now().astimezone(settings.tz).date(),
-            period_title=period_title,
-            traditional=traditional_label,
-            practice_period=lambda p: f"{p.starts_on:%d.%m.%Y} – {p.ends_on:%d.%m.%Y}",
-        )
+    locale = get_i18n().current_locale
+    now = clock.now()
+    doc = transcript_doc(data, settings, locale, now)
+    print_hash = svc.fingerprint(doc, locale)
     await callback.answer(_("Preparing the PDF…"))
-    try:
-        pdf = await asyncio.to_thread(render_transcript, doc)
-    except FontNotFoundError:
-        log.exception("transcript font missing")
-        await callback.bot.send_message(
-            callback.from_user.id,
-            _("The PDF cannot be made right now: its font is not installed on the server."),
-        )
+    chat_id = callback.from_user.id
+    await bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
+    async with db.write() as session:
+        issued = await svc.reusable_transcript(session, viewer.student_id, print_hash, locale)
+        if issued is None:
+            issued = await svc.reserve_transcript(
+                session,
+                student=data.student,
+                locale=locale,
+                print_hash=print_hash,
+                now=now,
+                issued_on=doc.issue_date,
+            )
+    pdf = issued.pdf or await render_issued(bot, db, chat_id, doc, issued)
+    if pdf is None:
         return
-    name = data.student.student_no
-    await callback.bot.send_document(
-        callback.from_user.id,
-        BufferedInputFile(pdf, filename=f"transcript-{name}.pdf"),
-        caption=_("Transcript of {name}, issued {date}.").format(
-            name=esc(data.student.user.full_name),
-            date=fmt_date(doc.issue_date, get_i18n().current_locale, "dd.MM.yyyy"),
-        ),
+    caption = _(
+        "Transcript №{number} of {name}, issued {date}. Its QR code lets anyone check it."
+    ).format(
+        number=esc(issued.number),
+        name=esc(data.student.user.full_name),
+        date=fmt_date(issued.issue_date, locale, "dd.MM.yyyy"),
     )
+    document = issued.file_id or BufferedInputFile(pdf, filename=issued.file_name)
+    sent = await bot.send_document(chat_id, document, caption=caption)
+    if issued.file_id is None and sent.document is not None:
+        async with db.write() as session:
+            await svc.remember_transcript_file_id(session, issued.id, sent.document.file_id)
 
 
 async def not_a_student(callback: CallbackQuery) -> None:
@@ -276,10 +342,119 @@ async def on_profile(callback: CallbackQuery, viewer: Viewer, db: Database) -> N
     await show(callback, *await profile_screen(db, viewer))
 
 
+# ---- revoking an issued transcript (the registrar's office) ----------------------------------
+
+
+class RevokeTranscript(StatesGroup):
+    reason = State()
+
+
+def _cancel_markup() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[home_button()]])
+
+
+async def on_revoke(
+    callback: CallbackQuery,
+    callback_data: TranscriptRevokeCb,
+    state: FSMContext,
+    viewer: Viewer,
+    db: Database,
+) -> None:
+    """The Revoke button under a transcript's verification answer."""
+    if not await may_revoke_transcripts(db, viewer):
+        await callback.answer(_("This is not available."), show_alert=True)
+        return
+    async with db.read() as session:
+        issued = await session.get(IssuedTranscript, callback_data.i)
+    if issued is None or issued.revoked_at is not None or issued.pdf is None:
+        await callback.answer(_("There is no valid document to revoke."), show_alert=True)
+        return
+    await state.set_state(RevokeTranscript.reason)
+    await state.update_data(trv_id=issued.id)
+    await callback.answer()
+    if callback.bot is not None:
+        await callback.bot.send_message(
+            callback.from_user.id,
+            _("Type the reason for revoking transcript №{number}. Its holder will see it.").format(
+                number=esc(issued.number)
+            ),
+            reply_markup=_cancel_markup(),
+        )
+
+
+async def on_revoke_reason(
+    message: Message, state: FSMContext, viewer: Viewer, db: Database, clock: Clock
+) -> None:
+    """The typed reason for revoking a transcript."""
+    data = await state.get_data()
+    transcript_id = data.get("trv_id")
+    if not isinstance(transcript_id, int) or not await may_revoke_transcripts(db, viewer):
+        await state.clear()
+        await message.answer(_("This is not available."))
+        return
+    reason = (message.text or "").strip()
+    if not reason or len(reason) > 1000:
+        await message.answer(
+            _("Type the reason in words (at most 1000 characters)."), reply_markup=_cancel_markup()
+        )
+        return
+    try:
+        async with db.write() as session:
+            issued = await svc.revoke_transcript(
+                session,
+                transcript_id=transcript_id,
+                actor_id=viewer.user_id,
+                reason=reason,
+                now=clock.now(),
+            )
+            number = issued.number
+    except DomainError as exc:
+        await state.clear()
+        await message.answer(exc.user_message() or _("This is not available."))
+        return
+    await state.clear()
+    await message.answer(
+        _("🚫 Transcript №{number} has been revoked. Its holder has been told.").format(
+            number=esc(number)
+        ),
+        reply_markup=_cancel_markup(),
+    )
+
+
+async def on_revoke_not_text(message: Message) -> None:
+    """Anything but text while the reason is expected."""
+    await message.answer(_("Type the reason in words (at most 1000 characters)."))
+
+
+@renderer("documents.transcript_verified")
+def render_transcript_verified(params: dict[str, Any], locale: str) -> Rendered:
+    text = _("🔎 Your transcript №{number} has just been checked through its QR code.").format(
+        number=esc(params.get("number"))
+    )
+    return Rendered(text=text, buttons=[[_open_transcript_button()]])
+
+
+@renderer("documents.transcript_revoked")
+def render_transcript_revoked(params: dict[str, Any], locale: str) -> Rendered:
+    text = _("⛔ Your transcript №{number} has been revoked. Reason: {reason}").format(
+        number=esc(params.get("number")), reason=esc(str(params.get("reason") or "")[:500])
+    )
+    return Rendered(text=text, buttons=[[_open_transcript_button()]])
+
+
+def _open_transcript_button() -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        text=_("🎓 Transcript"), callback_data=NavCb(to="transcript").pack()
+    )
+
+
 def get_router() -> Router:
     router = Router(name="transcript")
     router.callback_query.register(on_open, NavCb.filter(F.to == "transcript"))
     router.callback_query.register(on_transcript, TranscriptCb.filter())
+    router.callback_query.register(on_revoke, TranscriptRevokeCb.filter())
+    router.message.register(on_revoke_reason, StateFilter(RevokeTranscript.reason), F.text)
+    router.message.register(on_revoke_not_text, StateFilter(RevokeTranscript.reason))
     router.callback_query.register(on_profile, NavCb.filter(F.to == "profile"))
     return router
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from aiogram import Bot, F, Router
+from aiogram.enums import ChatAction
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import (
     BufferedInputFile,
@@ -25,16 +26,32 @@ from sqlalchemy import select
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import fmt_date
+from bot.keyboards.academic import revoke_transcript_button
 from bot.keyboards.common import home_button
 from bot.keyboards.service_centre import VfCb
+from bot.services import roles
 from bot.services import service_centre as sc
+from bot.services import transcript as transcript_svc
 from bot.services.auth import Viewer
 from bot.services.errors import DomainError
 from bot.ui import esc
+from db.models import Role
+from db.models.admin import SubRole
+from db.models.documents import IssuedTranscript
 from db.models.services import DocumentKind, IssuedDocument
 from db.session import Database
 
 PREFIX = "v_"
+
+
+async def may_revoke_transcripts(db: Database, viewer: Viewer | None) -> bool:
+    """Administrators and staff of the registrar's office revoke transcripts."""
+    if viewer is None or not viewer.is_staff:
+        return False
+    if viewer.role == Role.admin:
+        return True
+    async with db.read() as session:
+        return await roles.has_sub_role(session, viewer.user_id, SubRole.registrar)
 
 
 def document_state_label(state: str) -> str:
@@ -57,7 +74,9 @@ async def certificate_pdf(
     async with db.read() as session:
         source = await sc.certificate_source(session, draft.request_id, signer_id)
     me = await bot.me()
-    university = sc.UniversityDetails.from_settings(settings.university_name, settings.extra)
+    university = sc.UniversityDetails.from_settings(
+        settings.university_name, settings.extra, draft.locale
+    )
     with i18n.use_locale(draft.locale):
         doc = sc.certificate_doc(
             source, draft, university, sc.verify_link(me.username or "", draft.token)
@@ -102,6 +121,32 @@ async def deliver_document(
     if sent.document is not None:
         async with db.write() as session:
             await sc.remember_file_id(session, document.id, sent.document.file_id)
+
+
+async def deliver_transcript(
+    bot: Bot, db: Database, chat_id: int, result: sc.Verification
+) -> None:
+    """The original of a verified transcript, byte for byte as it was issued."""
+    assert result.transcript_id is not None
+    async with db.read() as session:
+        issued = await session.get(IssuedTranscript, result.transcript_id)
+    if issued is None or issued.pdf is None:  # pragma: no cover - deleted meanwhile
+        await bot.send_message(chat_id, _("This document is not available."))
+        return
+    locale = get_i18n().current_locale
+    caption = _("{kind} №{number} · {state}").format(
+        kind=esc(sc.localized(result.service or {}, locale)),
+        number=esc(result.number),
+        state=document_state_label(result.state),
+    )
+    await bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
+    document = issued.file_id or BufferedInputFile(issued.pdf, filename=issued.file_name)
+    sent = await bot.send_document(chat_id, document, caption=caption)
+    if issued.file_id is None and sent.document is not None:
+        async with db.write() as session:
+            await transcript_svc.remember_transcript_file_id(
+                session, issued.id, sent.document.file_id
+            )
 
 
 def verification_text(result: sc.Verification, locale: str, settings: Settings) -> str:
@@ -162,7 +207,7 @@ async def on_verify_link(
     result = await _check(db, token, message.from_user.id, viewer, settings, clock)
     locale = get_i18n().current_locale
     rows: list[list[InlineKeyboardButton]] = []
-    if result.document_id is not None:
+    if result.document_id is not None or result.transcript_id is not None:
         rows.append(
             [
                 InlineKeyboardButton(
@@ -170,6 +215,12 @@ async def on_verify_link(
                 )
             ]
         )
+    if (
+        result.transcript_id is not None
+        and result.state == "valid"
+        and await may_revoke_transcripts(db, viewer)
+    ):
+        rows.append([revoke_transcript_button(result.transcript_id)])
     if viewer is not None:
         rows.append([home_button()])
     markup = InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
@@ -190,6 +241,10 @@ async def on_download(
     result = await _check(db, callback_data.t, callback.from_user.id, viewer, settings, clock)
     if result.state == "too_many":
         await callback.answer(verification_text(result, "", settings), show_alert=True)
+        return
+    if result.transcript_id is not None:
+        await callback.answer()
+        await deliver_transcript(bot, db, callback.from_user.id, result)
         return
     if result.document_id is None:
         await callback.answer(_("This document is not available."), show_alert=True)

@@ -39,7 +39,7 @@ from bot.importer.base import (
     Problem,
     import_table,
 )
-from bot.importer.reader import FileProblem, Table, read_table
+from bot.importer.reader import FileProblem, Table, read_table, read_table_bounded
 from db.session import Database
 
 # In dependency order: a file of a later kind names things of the earlier ones.
@@ -110,13 +110,14 @@ async def run_import(
 ) -> ImportReport:
     """Read and import a file in one write unit, recording it in the audit log when applied.
 
-    Raises FileProblem when the file is not a readable table.
+    The file is read in a child process bounded in time and memory (read_table_bounded),
+    never on the event loop. Raises FileProblem when the file is not a readable table.
     """
     from bot.services import audit
     from db.base import utcnow
 
     chosen = KINDS[kind] if isinstance(kind, str) else kind
-    table = data if isinstance(data, Table) else read_table(data, filename)
+    table = data if isinstance(data, Table) else await read_table_bounded(data, filename)
     options = ImportOptions(
         dry_run=dry_run,
         skip_bad_rows=skip_bad_rows,
@@ -144,20 +145,28 @@ async def run_import(
 
 
 def passwords_csv(passwords: list[IssuedPassword]) -> bytes:
-    """The registrar's list of one-time passwords, as Excel opens it (UTF-8 with BOM)."""
+    """The registrar's list of one-time passwords, as Excel opens it (UTF-8 with BOM).
+
+    Names come from imported files: a cell that would start a formula is neutralised
+    (bot.services.cells), so a name like ``=HYPERLINK(...)`` cannot leak the password beside it.
+    """
+    from bot.services.cells import safe_row
+
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(["login", "last_name", "first_name", "middle_name", "group", "password"])
     for item in passwords:
         writer.writerow(
-            [
-                item.login,
-                item.last_name,
-                item.first_name,
-                item.middle_name,
-                item.where,
-                item.password,
-            ]
+            safe_row(
+                [
+                    item.login,
+                    item.last_name,
+                    item.first_name,
+                    item.middle_name,
+                    item.where,
+                    item.password,
+                ]
+            )
         )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -175,5 +184,6 @@ __all__ = [
     "kind_named",
     "passwords_csv",
     "read_table",
+    "read_table_bounded",
     "run_import",
 ]

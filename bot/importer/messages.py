@@ -58,6 +58,14 @@ FILE_PROBLEMS: dict[str, Callable[[], str]] = {
     "empty": lambda: _("The file is empty: the first line must be the header."),
     "too_many_rows": lambda: _("The file has more than {limit} rows: split it."),
     "too_big": lambda: _("The file is larger than {limit_mb} MB."),
+    "unpacks_too_big": lambda: _(
+        "The .xlsx file unpacks to more than {limit_mb} MB. Save it as CSV or split it."
+    ),
+    "too_slow": lambda: _("The file took too long to read. Save it as CSV or split it."),
+    "too_much_memory": lambda: _(
+        "The file needs too much memory to read. Save it as CSV or split it."
+    ),
+    "unavailable": lambda: _("Telegram did not give the file. Please send it again."),
 }
 
 

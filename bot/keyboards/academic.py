@@ -45,6 +45,18 @@ class TranscriptCb(CallbackData, prefix="tr"):
     pg: int = 0
 
 
+class TranscriptRevokeCb(CallbackData, prefix="trv"):
+    """Revoke an issued transcript (the registrar's office); `i` is its registry id."""
+
+    i: int
+
+
+def revoke_transcript_button(transcript_id: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        text=_("🚫 Revoke"), callback_data=TranscriptRevokeCb(i=transcript_id).pack()
+    )
+
+
 class TeacherCb(CallbackData, prefix="tj"):
     """The teacher's journal: `a` names the screen, x and y carry its ids."""
 

@@ -6,7 +6,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton
 from aiogram.utils.i18n import gettext as _
 
-from bot.services.messaging import Target
+from bot.services.messaging import BOARD_ORDER, BoardStatus, Target
 from db.models import Role
 from db.models.messaging import MessageKind, TaskState, TaskStatus
 
@@ -14,6 +14,13 @@ KIND_CODE = {MessageKind.letter: "l", MessageKind.task: "t", MessageKind.announc
 CODE_KIND = {code: kind for kind, code in KIND_CODE.items()}
 STATE_CODE = {TaskState.received: "r", TaskState.in_progress: "p", TaskState.done: "d"}
 CODE_STATE = {code: state for state, code in STATE_CODE.items()}
+BOARD_CODE = {
+    BoardStatus.no_telegram: "n",
+    BoardStatus.received: "r",
+    BoardStatus.in_progress: "p",
+    BoardStatus.done: "d",
+}
+CODE_BOARD = {code: status for status, code in BOARD_CODE.items()}
 
 
 class MailCb(CallbackData, prefix="ml"):
@@ -120,3 +127,53 @@ def target_line(target: Target, label: str) -> str:
         Target.form: _("Form of study: {name}"),
     }[target]
     return template.format(name=label)
+
+
+# ---- the task board --------------------------------------------------------------------------
+
+
+def board_status_name(status: BoardStatus) -> str:
+    return {
+        BoardStatus.no_telegram: _("no Telegram"),
+        BoardStatus.received: _("received"),
+        BoardStatus.in_progress: _("in progress"),
+        BoardStatus.done: _("done"),
+    }[status]
+
+
+BOARD_ICON = {
+    BoardStatus.no_telegram: "📵",
+    BoardStatus.received: "📥",
+    BoardStatus.in_progress: "▶️",
+    BoardStatus.done: "✅",
+}
+
+
+def board_filter_buttons(
+    message_id: int, counts: dict[BoardStatus, int], current: BoardStatus | None
+) -> list[list[InlineKeyboardButton]]:
+    """One button per status with its total (and "all"); the current filter is marked."""
+
+    def label(text: str, selected: bool) -> str:
+        return ("• " if selected else "") + text
+
+    everyone = sum(counts.values())
+    rows = [
+        [
+            button(
+                label(_("All: {n}").format(n=everyone), current is None),
+                MailCb(a="tb", id=message_id),
+            )
+        ]
+    ]
+    statuses = [
+        button(
+            label(f"{BOARD_ICON[s]} {counts[s]}", current == s),
+            MailCb(a="tb", id=message_id, f=BOARD_CODE[s]),
+        )
+        for s in BOARD_ORDER
+        if counts[s] or current == s
+    ]
+    if statuses:
+        rows.append(statuses)
+    return rows

@@ -1,7 +1,8 @@
 """One structured log line per update: who, which handler, how long, how it ended.
 
 Only ids and names are logged, never the text of a message (it may hold a password or personal
-data).
+data). When METRICS_PORT is set, the same figures go to Prometheus through the `update_metrics`
+object in the dispatcher's workflow data (bot/metrics.py).
 """
 
 from __future__ import annotations
@@ -39,16 +40,22 @@ class UpdateLogMiddleware(BaseMiddleware):
             return result
         finally:
             _handler_name.reset(token)
+            seconds = time.perf_counter() - started
             user: User | None = data.get("event_from_user")
+            event_type = event.event_type if isinstance(event, Update) else type(event).__name__
+            handler_name = slot[0] if slot else "-"
             log.info(
                 "update=%s type=%s user=%s handler=%s ms=%.1f outcome=%s",
                 event.update_id if isinstance(event, Update) else "-",
-                event.event_type if isinstance(event, Update) else type(event).__name__,
+                event_type,
                 user.id if user is not None else "-",
-                slot[0] if slot else "-",
-                (time.perf_counter() - started) * 1000,
+                handler_name,
+                seconds * 1000,
                 outcome,
             )
+            metrics = data.get("update_metrics")
+            if metrics is not None:
+                metrics.observe_update(event_type, outcome, handler_name, seconds)
 
 
 class HandlerNameMiddleware(BaseMiddleware):

@@ -18,7 +18,6 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-# fontTools is imported in the functions that use it: it is heavy and only PDFs need it.
 if TYPE_CHECKING:
     from fpdf import FPDF
 

@@ -1056,6 +1056,118 @@ async def recipient_rows(
     return MessageInfo.of(message), result, total or 0
 
 
+class BoardStatus(enum.StrEnum):
+    """Where a recipient of a task is, as the task board shows it."""
+
+    no_telegram = "no_telegram"  # not started, and no Telegram account to reach them
+    received = "received"
+    in_progress = "in_progress"
+    done = "done"
+
+
+BOARD_ORDER = (
+    BoardStatus.no_telegram,
+    BoardStatus.received,
+    BoardStatus.in_progress,
+    BoardStatus.done,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BoardRow:
+    name: str
+    status: BoardStatus
+    read_at: datetime | None
+    reply: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskBoard:
+    message: MessageInfo
+    counts: dict[BoardStatus, int]
+    rows: list[BoardRow]
+    shown: int  # recipients matching the filter
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def _board_status(state: TaskState | None, has_telegram: bool) -> BoardStatus:
+    if state == TaskState.done:
+        return BoardStatus.done
+    if state == TaskState.in_progress:
+        return BoardStatus.in_progress
+    return BoardStatus.received if has_telegram else BoardStatus.no_telegram
+
+
+def _board_filter(status: BoardStatus) -> Any:
+    started = MessageRecipient.task_state.in_((TaskState.in_progress, TaskState.done))
+    if status == BoardStatus.done:
+        return MessageRecipient.task_state == TaskState.done
+    if status == BoardStatus.in_progress:
+        return MessageRecipient.task_state == TaskState.in_progress
+    not_started = or_(MessageRecipient.task_state.is_(None), ~started)
+    if status == BoardStatus.no_telegram:
+        return and_(not_started, User.telegram_id.is_(None))
+    return and_(not_started, User.telegram_id.is_not(None))
+
+
+async def task_board(
+    session: AsyncSession,
+    sender_id: int,
+    message_id: int,
+    now: datetime,
+    status: BoardStatus | None,
+    page: int,
+    per_page: int,
+) -> TaskBoard:
+    """The sender's "who is where" of a task: totals per status, then the recipients (of one
+    status when `status` is given), those behind first."""
+    message = await _load(session, message_id, now)
+    if message.sender_id != sender_id or message.kind != MessageKind.task:
+        raise not_available()
+    mine = MessageRecipient.message_id == message_id
+    no_telegram = User.telegram_id.is_(None)
+    counts = dict.fromkeys(BOARD_ORDER, 0)
+    for state, unreachable, n in await session.execute(
+        select(MessageRecipient.task_state, no_telegram, func.count())
+        .join(User, User.id == MessageRecipient.user_id)
+        .where(mine)
+        .group_by(MessageRecipient.task_state, no_telegram)
+    ):
+        counts[_board_status(state, not unreachable)] += n
+    query = (
+        select(MessageRecipient, User).join(User, User.id == MessageRecipient.user_id).where(mine)
+    )
+    if status is not None:
+        query = query.where(_board_filter(status))
+    rank = case(
+        (MessageRecipient.task_state == TaskState.done, 3),
+        (MessageRecipient.task_state == TaskState.in_progress, 2),
+        (no_telegram, 0),
+        else_=1,
+    )
+    rows = await session.execute(
+        query.order_by(
+            rank, MessageRecipient.read_at.is_not(None), User.last_name, User.first_name, User.id
+        )
+        .offset(page * per_page)
+        .limit(per_page)
+    )
+    board_rows = [
+        BoardRow(
+            name=user.full_name or user.login,
+            status=_board_status(r.task_state, user.telegram_id is not None),
+            read_at=r.read_at,
+            reply=r.reply,
+        )
+        for r, user in rows
+    ]
+    shown = counts[status] if status is not None else sum(counts.values())
+    return TaskBoard(MessageInfo.of(message), counts, board_rows, shown)
+
+
 async def _my_task(
     session: AsyncSession, user_id: int, message_id: int, now: datetime
 ) -> tuple[Message, MessageRecipient]:

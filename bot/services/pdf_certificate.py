@@ -4,6 +4,8 @@ The document is in one language chosen by the caller. Every piece of human text 
 `CertificateLabels`, already translated, with `{placeholders}` where values go, so the renderer
 holds no language logic: it fills the templates and lays them out. A QR code at the bottom
 carries the verification URL, which is also printed in small type for those who cannot scan.
+The university's logo (optional) heads the page; short abbreviations ("г. р.", "ж.т.") and "№"
+stay on one line with the word they belong to.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-
-from fpdf import FPDF
-from fpdf.enums import Align, CellBordersLayout, TableBordersLayout, VAlign, WrapMode, XPos, YPos
+from typing import TYPE_CHECKING
 
 from bot.services.fonts import close_fonts, register_fonts
+from bot.services.letterhead import draw_logo, keep_together
 from bot.services.qr import qr_png
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +50,8 @@ class CertificateDoc:
     funding: str | None = None
     purpose: str | None = None
     valid_until: date | None = None
+    # A PNG or JPEG file; a missing or unreadable one is left out (see bot.services.letterhead).
+    logo_file: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +89,8 @@ _QR_SIZE = 32.0
 
 def render_certificate(doc: CertificateDoc, labels: CertificateLabels) -> bytes:
     """Fill `labels` with the values of `doc`, lay out the page and return the PDF bytes."""
+    from fpdf import FPDF
+
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     try:
         _lay_out(pdf, doc, labels)
@@ -92,6 +100,8 @@ def render_certificate(doc: CertificateDoc, labels: CertificateLabels) -> bytes:
 
 
 def _lay_out(pdf: FPDF, doc: CertificateDoc, labels: CertificateLabels) -> None:
+    from fpdf.enums import Align, XPos, YPos
+
     family = register_fonts(pdf)
     pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
     pdf.set_auto_page_break(auto=True, margin=_BOTTOM)
@@ -125,8 +135,18 @@ def _lay_out(pdf: FPDF, doc: CertificateDoc, labels: CertificateLabels) -> None:
 
 
 def _letterhead(pdf: FPDF, family: str, doc: CertificateDoc, labels: CertificateLabels) -> None:
+    from fpdf.enums import Align, XPos, YPos
+
+    draw_logo(pdf, doc.logo_file)
     pdf.set_font(family, "B", 13)
-    pdf.multi_cell(0, 6.5, doc.university_name, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(
+        0,
+        6.5,
+        keep_together(doc.university_name),
+        align=Align.C,
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
     contacts = [_fill(labels.phone, "phone", phone=doc.phone)]
     optional = (
         (labels.bin, "bin", doc.bin),
@@ -151,6 +171,8 @@ def _letterhead(pdf: FPDF, family: str, doc: CertificateDoc, labels: Certificate
 def _number_and_date(
     pdf: FPDF, family: str, doc: CertificateDoc, labels: CertificateLabels
 ) -> None:
+    from fpdf.enums import Align, XPos, YPos
+
     pdf.set_font(family, "", 10.5)
     half = pdf.epw / 2
     issued = doc.issue_date.strftime(labels.date_format)
@@ -169,11 +191,15 @@ def _number_and_date(
 def _paragraph(pdf: FPDF, text: str) -> None:
     # Left-aligned on purpose: fpdf2 justifies Unicode text by spacing words apart, and text
     # copied or extracted from such a line comes out with doubled spaces ("Әлихан  Қасымов").
-    pdf.multi_cell(0, 6.5, text, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    from fpdf.enums import Align, XPos, YPos
+
+    pdf.multi_cell(0, 6.5, keep_together(text), align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(3)
 
 
 def _signature(pdf: FPDF, family: str, doc: CertificateDoc, labels: CertificateLabels) -> None:
+    from fpdf.enums import Align, CellBordersLayout, TableBordersLayout, VAlign, XPos, YPos
+
     pdf.set_font(family, "", 11)
     with pdf.table(
         col_widths=(75, 45, pdf.epw - 120),
@@ -189,7 +215,7 @@ def _signature(pdf: FPDF, family: str, doc: CertificateDoc, labels: CertificateL
         row.cell(doc.signer_position)
         # The blank with a bottom rule is where the pen goes.
         row.cell("", border=CellBordersLayout.BOTTOM)
-        row.cell(doc.signer_name)
+        row.cell(keep_together(doc.signer_name))
     if labels.stamp:
         pdf.set_font(family, "", 8)
         pdf.set_x(_MARGIN + 75)
@@ -198,6 +224,8 @@ def _signature(pdf: FPDF, family: str, doc: CertificateDoc, labels: CertificateL
 
 def _verification(pdf: FPDF, family: str, doc: CertificateDoc, labels: CertificateLabels) -> None:
     # The QR sits at the foot of the page, or right after the text if that runs long.
+    from fpdf.enums import WrapMode, XPos, YPos
+
     bottom_y = pdf.h - _BOTTOM - _QR_SIZE
     top = max(pdf.y + 8, bottom_y)
     if top > bottom_y:

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import io
 
-import qrcode
-from qrcode.constants import ERROR_CORRECT_M
-from qrcode.image.pil import PilImage
-
 
 def qr_png(data: str, box_size: int = 10, border: int = 4) -> bytes:
     """Encode `data` as a black-on-white QR code PNG.
@@ -20,6 +16,10 @@ def qr_png(data: str, box_size: int = 10, border: int = 4) -> bytes:
         raise ValueError("a QR code needs some data to encode")
     if box_size < 1 or border < 0:
         raise ValueError(f"box_size must be >= 1 and border >= 0, got {box_size}, {border}")
+    import qrcode
+    from qrcode.constants import ERROR_CORRECT_M
+    from qrcode.image.pil import PilImage
+
     code = qrcode.QRCode(
         version=None, error_correction=ERROR_CORRECT_M, box_size=box_size, border=border
     )

@@ -33,7 +33,6 @@ from __future__ import annotations
 import html
 import io
 import re
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -56,6 +55,7 @@ __all__ = [
     "ProblemReason",
     "QuestionKind",
     "parse_bank",
+    "parse_bank_bounded",
 ]
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -66,8 +66,12 @@ MAX_OPTION_LENGTH = 1000
 TRUE_FALSE_OPTIONS = ("True", "False")
 
 _EXCERPT_LENGTH = 60
-# A .docx is a zip archive; a small upload may still inflate to gigabytes.
-_MAX_UNPACKED_RATIO = 20
+# A .docx is a zip archive; a small upload may still inflate to gigabytes. Its members may
+# hold at most this many times the file cap in all (pictures hardly compress, text does).
+MAX_UNPACKED_RATIO = 2
+# Wall-clock and memory limits of one parse (see parse_bank_bounded).
+PARSE_TIMEOUT_SECONDS = 30.0
+PARSE_MEMORY_BYTES = 1024 * 1024 * 1024
 # Put in place of pictures, formulas and symbols that a .docx holds but plain text cannot.
 _OBJECT = "\ufffc"
 
@@ -154,7 +158,6 @@ def parse_bank(
     filename: str,
     data: bytes,
     default_difficulty: Difficulty | None = Difficulty.medium,
-    *,
     max_bytes: int = MAX_FILE_BYTES,
 ) -> ParseResult:
     """Parse an uploaded question bank.
@@ -176,7 +179,7 @@ def parse_bank(
     suffix = PurePath(filename).suffix.lower()
     if suffix == ".docx" or data.startswith(b"PK\x03\x04"):
         try:
-            lines = _docx_lines(data, max_unpacked=max_bytes * _MAX_UNPACKED_RATIO)
+            lines = _docx_lines(data, max_unpacked=max_bytes * MAX_UNPACKED_RATIO)
         except _BadFile as exc:
             return _file_problem(str(exc))
     elif suffix in {".txt", ".text", ".gift", ".aiken", ""}:
@@ -205,6 +208,34 @@ def parse_bank(
     if not result.questions and not result.problems:
         result.problems.append(ImportProblem(0, ProblemReason.bad_file, "no questions found"))
     return result
+
+
+async def parse_bank_bounded(
+    filename: str,
+    data: bytes,
+    default_difficulty: Difficulty | None = Difficulty.medium,
+    *,
+    max_bytes: int = MAX_FILE_BYTES,
+    time_limit: float | None = None,
+) -> ParseResult:
+    """:func:`parse_bank` in a child process, within :data:`PARSE_TIMEOUT_SECONDS` and
+    :data:`PARSE_MEMORY_BYTES`, so a hostile file can stall neither the bot nor its memory.
+
+    :raises bot.services.bounded.BoundedRunError: the file took too long or too much memory.
+    """
+    from bot.services.bounded import run_bounded
+
+    if len(data) > max_bytes:  # no process is started for what is refused anyway
+        return _file_problem(f"{len(data)} bytes, limit {max_bytes}")
+    return await run_bounded(
+        parse_bank,
+        filename,
+        data,
+        default_difficulty,
+        max_bytes,
+        time_limit=PARSE_TIMEOUT_SECONDS if time_limit is None else time_limit,
+        memory_bytes=PARSE_MEMORY_BYTES,
+    )
 
 
 # --------------------------------------------------------------------------- reading files
@@ -288,13 +319,14 @@ def _docx_lines(data: bytes, max_unpacked: int) -> list[_Line]:
     """
     from docx import Document  # imported lazily: only .docx uploads need it
 
+    from bot.services.uploads import ArchiveProblem, check_archive
+
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, ValueError) as exc:
+        check_archive(data, max_unpacked)
+    except ArchiveProblem as exc:
+        if exc.reason == "too_large":
+            raise _BadFile("archive unpacks too large") from exc
         raise _BadFile("not a .docx file") from exc
-    if unpacked > max_unpacked:
-        raise _BadFile("archive unpacks too large")
     try:
         body = Document(io.BytesIO(data)).element.body
     except Exception as exc:  # python-docx raises assorted errors for damaged packages

@@ -24,7 +24,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.worker import in_quiet_hours
+from bot.delivery.quiet import in_quiet_hours
 from bot.services import messaging, timetable
 from bot.services import testing as testing_svc
 from bot.services.notify import NoticeKind, notify, notify_many
@@ -193,7 +193,6 @@ async def queue_test_reminders(session: AsyncSession, now: datetime, tz: ZoneInf
             template="reminders.test_closing",
             params=test_window_params(test, tz),
             now=now,
-            urgent=True,
             ref_type="online_test",
             ref_id=test.id,
             dedupe_prefix=f"rem:tclose:{test.id}",

@@ -14,15 +14,18 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
+from bot.i18n import DOCUMENT_DATE_FORMAT, DOCUMENT_DATE_FORMATS
 from bot.services.errors import DomainError
 from bot.services.notify import NoticeKind, notify
 from db.models import Faculty, Group, Programme, Role, Student, User
 from db.models.delivery import Delivery
+from db.models.documents import IssuedTranscript
 from db.models.services import (
     DocumentCheck,
     DocumentKind,
@@ -781,16 +784,28 @@ class UniversityDetails:
     bin: str | None = None
     website: str | None = None
     email: str | None = None
+    logo_file: str | None = None
+    registrar_name: str = ""
 
     @classmethod
-    def from_settings(cls, university_name: str, extra: dict[str, str]) -> UniversityDetails:
+    def from_settings(
+        cls, university_name: str, extra: dict[str, str], locale: str | None = None
+    ) -> UniversityDetails:
+        """The letterhead in `locale`: the full official name is `UNIVERSITY_NAME_FULL_<KK|RU|EN>`,
+        else `UNIVERSITY_NAME_FULL`, else `UNIVERSITY_NAME` (the demo's has its full name)."""
+        localized_name = extra.get(f"university_name_full_{locale}") if locale else None
+        demo_name = DEFAULT_NAME_FULL.get(locale or "") if university_name == DEMO_NAME else None
         return cls(
-            name=extra.get("university_name_full") or university_name,
+            name=(
+                localized_name or extra.get("university_name_full") or demo_name or university_name
+            ),
             address=extra.get("university_address") or DEFAULT_ADDRESS,
             phone=extra.get("university_phone") or DEFAULT_PHONE,
             bin=extra.get("university_bin") or DEFAULT_BIN,
             website=extra.get("university_website") or DEFAULT_WEBSITE,
             email=extra.get("university_email") or DEFAULT_EMAIL,
+            logo_file=extra.get("university_logo_file") or None,
+            registrar_name=extra.get("university_registrar_name") or DEFAULT_REGISTRAR_NAME,
         )
 
 
@@ -799,6 +814,14 @@ DEFAULT_PHONE = "+7 (7122) 27-63-00"
 DEFAULT_BIN = "990140001234"
 DEFAULT_WEBSITE = "demo-university.kz"
 DEFAULT_EMAIL = "cos@demo-university.kz"
+DEFAULT_REGISTRAR_NAME = "Ж. Қ. Нұрланова"
+DEMO_NAME = "Demo University"
+# The demo university's full official name, as its charter gives it in each language.
+DEFAULT_NAME_FULL = {
+    "kk": "«Демо университеті» коммерциялық емес акционерлік қоғамы",
+    "ru": "Некоммерческое акционерное общество «Демо университет»",
+    "en": "Demo University Non-profit Joint-Stock Company",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -905,6 +928,7 @@ def certificate_labels() -> CertificateLabels:
         verify_caption=_("Scan to check that this document is genuine"),
         verify_url=_("Link: {url}"),
         stamp=_("Stamp"),
+        date_format=DOCUMENT_DATE_FORMATS.get(get_i18n().current_locale, DOCUMENT_DATE_FORMAT),
     )
 
 
@@ -957,6 +981,7 @@ def certificate_doc(
         funding=funding_label(source.funding),
         purpose=localized(source.purpose, locale) if source.purpose else None,
         valid_until=draft.valid_until,
+        logo_file=university.logo_file,
     )
 
 
@@ -975,6 +1000,12 @@ class Verification:
     valid_until: date | None = None
     revoked_at: datetime | None = None
     holder_masked: str | None = None
+    # Set instead of `document_id` when the token is a transcript's.
+    transcript_id: int | None = None
+
+
+# The transcript as verification names it, in the three languages of the university.
+TRANSCRIPT_NAMES = {"kk": "Транскрипт", "ru": "Транскрипт", "en": "Academic transcript"}
 
 
 async def verify(
@@ -1020,7 +1051,7 @@ async def verify(
     )
     await session.flush()
     if document is None:
-        return Verification(state="not_found")
+        return await _verify_transcript(session, token, checker_user_id, now)
     holder_id = document.request.student.user_id
     if checker_user_id != holder_id:
         await _tell_holder(session, document, holder_id, now)
@@ -1034,6 +1065,54 @@ async def verify(
         valid_until=document.valid_until,
         revoked_at=document.revoked_at,
         holder_masked=document.holder_masked,
+    )
+
+
+async def _verify_transcript(
+    session: AsyncSession, token: str, checker_user_id: int | None, now: datetime
+) -> Verification:
+    """The same answer for a transcript's token (its look-up was already counted)."""
+    issued = None
+    if TOKEN_RE.fullmatch(token):
+        issued = await session.scalar(
+            select(IssuedTranscript)
+            .options(joinedload(IssuedTranscript.student))
+            .where(IssuedTranscript.token == token, IssuedTranscript.pdf.is_not(None))
+        )
+    if issued is None:
+        return Verification(state="not_found")
+    holder_id = issued.student.user_id
+    if checker_user_id != holder_id:
+        recent = await session.scalar(
+            select(Delivery.id)
+            .where(
+                Delivery.template == "documents.transcript_verified",
+                Delivery.ref_type == "issued_transcript",
+                Delivery.ref_id == issued.id,
+                Delivery.created_at > now - VERIFIED_NOTICE_INTERVAL,
+            )
+            .limit(1)
+        )
+        if recent is None:
+            await notify(
+                session,
+                user_id=holder_id,
+                kind=NoticeKind.services,
+                template="documents.transcript_verified",
+                params={"number": issued.number},
+                now=now,
+                dedupe_key=f"documents:verified:{issued.id}:{now:%Y%m%d%H%M}",
+                ref_type="issued_transcript",
+                ref_id=issued.id,
+            )
+    return Verification(
+        state="revoked" if issued.revoked_at is not None else "valid",
+        number=issued.number,
+        service=TRANSCRIPT_NAMES,
+        issue_date=issued.issue_date,
+        revoked_at=issued.revoked_at,
+        holder_masked=issued.holder_masked,
+        transcript_id=issued.id,
     )
 
 

@@ -3,24 +3,35 @@ period and cumulative GPA; and the document handed to the PDF renderer."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from bot.services import grading
+from bot.services.errors import DomainError
 from bot.services.grading import LetterGrade
 from bot.services.journal import JournalRow, journal_rows, rules, student_periods, summarize
+from bot.services.notify import NoticeKind, notify
+from bot.services.pdf_transcript import (
+    AttestationRow,
+    PracticeRow,
+    Signatory,
+    ThesisRow,
+    TranscriptDoc,
+    TranscriptPeriod,
+    TranscriptRow,
+)
+from bot.services.service_centre import TOKEN_RE, mask_name, new_token
 from db.models import AcademicPeriod, Group, Programme, Student
 from db.models.academic import AttestationKind, FinalAttestation, Practice
-
-if TYPE_CHECKING:
-    from bot.services.pdf_transcript import TranscriptDoc
+from db.models.documents import IssuedTranscript
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,18 +140,16 @@ def to_document(
     period_title: Callable[[AcademicPeriod], str],
     traditional: Callable[[str], str],
     practice_period: Callable[[Practice], str],
+    signatories: Sequence[Signatory] = (),
+    logo_file: str | None = None,
+    date_format: str = "%d.%m.%Y",
 ) -> TranscriptDoc:
-    """The PDF renderer's input; names in `locale`, texts from the given callables."""
-    # Imported here: the renderer's module loads fpdf2, which start-up does not need.
-    from bot.services.pdf_transcript import (
-        AttestationRow,
-        PracticeRow,
-        ThesisRow,
-        TranscriptDoc,
-        TranscriptPeriod,
-        TranscriptRow,
-    )
+    """The PDF renderer's input; names in `locale`, texts from the given callables.
 
+    Catalogue names (disciplines, practices, faculty, programme, form of study) are kept in the
+    three languages, so they come in `locale`, or in the first language that has one. Titles of
+    the final attestation are typed once, in the language of the defence, and come as typed.
+    """
     student = data.student
     group = student.group
 
@@ -214,4 +223,152 @@ def to_document(
         practices=practices,
         attestation=attestation,
         theses=theses,
+        signatories=tuple(signatories),
+        logo_file=logo_file,
+        date_format=date_format,
     )
+
+
+# ---- the transcript as an issued document ----------------------------------------------------
+
+NUMBER_PREFIX = "TR"
+
+
+def fingerprint(doc: TranscriptDoc, locale: str) -> str:
+    """What the document says, apart from its number, date and link: the same record in the
+    same language is the same document."""
+    content = replace(doc, issue_date=date.min, number=None, verify_url=None)
+    return hashlib.sha256(f"{locale}|{content!r}".encode()).hexdigest()
+
+
+def transcript_number(transcript_id: int, issued_on: date) -> str:
+    return f"{NUMBER_PREFIX}-{issued_on.year}-{transcript_id:06d}"
+
+
+async def reusable_transcript(
+    session: AsyncSession, student_id: int, print_hash: str, locale: str
+) -> IssuedTranscript | None:
+    """The latest valid transcript with this exact content, if one was already issued."""
+    return await session.scalar(
+        select(IssuedTranscript)
+        .where(
+            IssuedTranscript.student_id == student_id,
+            IssuedTranscript.fingerprint == print_hash,
+            IssuedTranscript.locale == locale,
+            IssuedTranscript.revoked_at.is_(None),
+            IssuedTranscript.pdf.is_not(None),
+        )
+        .order_by(IssuedTranscript.id.desc())
+        .limit(1)
+    )
+
+
+async def reserve_transcript(
+    session: AsyncSession,
+    *,
+    student: Student,
+    locale: str,
+    print_hash: str,
+    now: datetime,
+    issued_on: date,
+) -> IssuedTranscript:
+    """A registry entry with its number and token, before the PDF exists (rendering happens
+    outside the write unit; `store_transcript_pdf` completes the entry, `discard_transcript`
+    drops it if rendering fails)."""
+    user = student.user
+    token = new_token()
+    issued = IssuedTranscript(
+        student_id=student.id,
+        # A unique stand-in until the row has its id.
+        number=token[:40],
+        token=token,
+        locale=locale,
+        fingerprint=print_hash,
+        issued_at=now,
+        issue_date=issued_on,
+        holder_name=user.full_name,
+        holder_masked=mask_name(user.first_name, user.last_name),
+        file_name="transcript.pdf",
+    )
+    session.add(issued)
+    await session.flush()
+    issued.number = transcript_number(issued.id, issued_on)
+    issued.file_name = f"transcript-{student.student_no}-{issued.number}.pdf"
+    await session.flush()
+    return issued
+
+
+async def store_transcript_pdf(session: AsyncSession, transcript_id: int, pdf: bytes) -> None:
+    issued = await session.get(IssuedTranscript, transcript_id)
+    if issued is not None and issued.pdf is None:
+        issued.pdf = pdf
+
+
+async def discard_transcript(session: AsyncSession, transcript_id: int) -> None:
+    issued = await session.get(IssuedTranscript, transcript_id)
+    if issued is not None and issued.pdf is None:
+        await session.delete(issued)
+
+
+async def drop_unfinished_transcripts(session: AsyncSession, before: datetime) -> int:
+    """Forget registry entries reserved before `before` whose PDF never came (the process
+    stopped mid-render); nobody ever saw their number. Returns how many were dropped."""
+    result = await session.execute(
+        delete(IssuedTranscript).where(
+            IssuedTranscript.pdf.is_(None), IssuedTranscript.issued_at < before
+        )
+    )
+    return int(result.rowcount or 0)
+
+
+async def remember_transcript_file_id(
+    session: AsyncSession, transcript_id: int, file_id: str
+) -> None:
+    issued = await session.get(IssuedTranscript, transcript_id)
+    if issued is not None and issued.file_id is None:
+        issued.file_id = file_id[:255]
+
+
+async def transcript_by_token(session: AsyncSession, token: str) -> IssuedTranscript | None:
+    """A completed transcript by the token of its QR code."""
+    if not TOKEN_RE.fullmatch(token):
+        return None
+    return await session.scalar(
+        select(IssuedTranscript)
+        .options(joinedload(IssuedTranscript.student))
+        .where(IssuedTranscript.token == token, IssuedTranscript.pdf.is_not(None))
+    )
+
+
+async def revoke_transcript(
+    session: AsyncSession, *, transcript_id: int, actor_id: int, reason: str, now: datetime
+) -> IssuedTranscript:
+    """Revoke a transcript (the registrar's decision) and tell its holder why."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise DomainError(
+            "tr_reason", lambda: _("Type the reason in words (at most 1000 characters).")
+        )
+    issued = await session.scalar(
+        select(IssuedTranscript)
+        .options(joinedload(IssuedTranscript.student))
+        .where(IssuedTranscript.id == transcript_id)
+    )
+    if issued is None or issued.revoked_at is not None:
+        raise DomainError("tr_not_revocable", lambda: _("There is no valid document to revoke."))
+    issued.revoked_at = now
+    issued.revoked_by_id = actor_id
+    issued.revoke_reason = reason[:1000]
+    await session.flush()
+    await notify(
+        session,
+        user_id=issued.student.user_id,
+        kind=NoticeKind.services,
+        template="documents.transcript_revoked",
+        params={"number": issued.number, "reason": issued.revoke_reason},
+        now=now,
+        dedupe_key=f"documents:transcript_revoked:{issued.id}",
+        ref_type="issued_transcript",
+        ref_id=issued.id,
+    )
+    return issued

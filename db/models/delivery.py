@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Enum, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, Enum, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, UTCDateTime, utcnow
@@ -69,6 +69,11 @@ class Delivery(Base):
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The worker (scheduler lease holder id) that claimed the row: its claims are released the
+    # moment another holder takes over, so a dead claimant strands nothing.
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    # Put back because of the person's quiet hours: changing them recomputes `not_before`.
+    held_quiet: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (

@@ -8,9 +8,11 @@ processes share one fake Telegram and its chat view.
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from aiogram import Bot
@@ -60,6 +62,12 @@ class HttpBotApi:
         self.pending: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._arrived = asyncio.Event()
+        # Messages the bot sent, per chat (kept as they arrive), and a condition notified after
+        # each one, so a test waits for "everyone has it" instead of rescanning the history.
+        self.delivered: collections.Counter[int] = collections.Counter()
+        self.changed = asyncio.Condition()
+        # Seconds each send* request takes to answer, as over a real network.
+        self.send_delay = 0.0
 
     def push_update(self, payload: dict[str, Any]) -> int:
         """Queue an update (`{"message": ...}` or `{"callback_query": ...}`) for getUpdates."""
@@ -105,11 +113,18 @@ class HttpBotApi:
         else:
             form = await request.post()
             params = {k: _value(v) for k, v in form.items() if isinstance(v, str)}
+        is_send = name.startswith("send") and name != "sendchataction"
+        if is_send and self.send_delay:
+            await asyncio.sleep(self.send_delay)
         try:
             method = cls.model_validate(params)
             result = await self.session.make_request(
                 self._bot(request.match_info["token"]), method
             )
+            if is_send and str(params.get("chat_id", "")).lstrip("-").isdigit():
+                self.delivered[int(params["chat_id"])] += 1
+                async with self.changed:
+                    self.changed.notify_all()
         except TelegramRetryAfter as exc:
             return web.json_response(
                 {
@@ -125,6 +140,11 @@ class HttpBotApi:
                 {"ok": False, "error_code": 400, "description": exc.message}, status=400
             )
         return web.json_response({"ok": True, "result": _dump(result)})
+
+    async def wait_until(self, condition: Callable[[], bool]) -> None:
+        """Return once `condition()` holds; it is checked after every message the bot sends."""
+        async with self.changed:
+            await self.changed.wait_for(condition)
 
     async def start(self, host: str = "127.0.0.1") -> str:
         self._runner = web.AppRunner(self.app, access_log=None)
