@@ -15,6 +15,15 @@ answer rows compared with the presses made; both must be 0). The same number of 
 a dispatcher whose only handler does nothing gives the ceiling of the machinery itself (always
 measured in this one process).
 
+Then an open loop (in-process runs): every student opens a second test on its first question,
+and answer presses arrive at a fixed rate of half the throughput just measured, whether or not
+the bot is busy, each student pressing its first and second option in turn (every press changes
+the answer). Printed: p50/p99 of their handling time, CPU time per press (the process's CPU over
+the phase), SQL statements per press, and the same presses through the do-nothing dispatcher
+at the same rate (its CPU per update is the ceiling). SQL statements are counted without
+BEGIN/COMMIT/ROLLBACK, so SQLite (whose BEGIN is a statement) and PostgreSQL count alike. The
+last line is one JSON object of the main figures.
+
 Every run (each N, and each P below) gets a fresh database, migrated and seeded the same way:
 
 - by default a temporary SQLite file;
