@@ -28,6 +28,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.cli import cli_database, cli_settings
+from bot.config import Settings
 from bot.services import audit, auth, roles
 from bot.services.errors import DomainError
 from db.base import utcnow
@@ -72,14 +73,37 @@ async def _user_id(session: object, login: str) -> int:
     return user.id
 
 
+async def _tell_chat(settings: Settings, ended: roles.EndedSession | None) -> str:
+    """Tell the signed-out chat why, through the bot's token; a phrase for the report."""
+    if ended is None:
+        return ""
+    if not settings.bot_token:
+        return " and signed out of Telegram (the chat was not told: BOT_TOKEN is not set)"
+    from bot.ended_sessions import tell_ended_session
+    from bot.factory import create_bot
+    from bot.i18n import build_i18n
+
+    bot = create_bot(settings)
+    try:
+        told = await tell_ended_session(bot, build_i18n(settings.default_locale), ended)
+    finally:
+        await bot.session.close()
+    if told:
+        return " and signed out of Telegram (the chat was told)"
+    return " and signed out of Telegram (Telegram refused the notice to the chat)"
+
+
 async def reset_password(args: argparse.Namespace) -> str:
     settings = cli_settings()
+    one_time = await roles.new_one_time_password()
     async with cli_database(settings) as db, db.write() as session:
         user_id = await _user_id(session, args.login)
-        login, password = await roles.reset_password(
-            session, actor_user_id=None, user_id=user_id, now=utcnow()
+        reset = await roles.reset_password(
+            session, actor_user_id=None, user_id=user_id, now=utcnow(), one_time=one_time
         )
-    return f"{login}: one-time password: {password}"
+    tail = await _tell_chat(settings, reset.ended)
+    # The password stays the last word of the output, for scripts that read it.
+    return f"{reset.login}: password reset{tail}; one-time password: {reset.password}"
 
 
 async def set_role(args: argparse.Namespace) -> str:
@@ -92,7 +116,8 @@ async def set_role(args: argparse.Namespace) -> str:
         )
     if change is None:
         return f"{auth.normalize_login(args.login)}: already {role.value}"
-    return f"{change.login}: role {change.old.value} -> {change.new.value}"
+    tail = await _tell_chat(settings, change.ended)
+    return f"{change.login}: role {change.old.value} -> {change.new.value}{tail}"
 
 
 async def set_sub_roles(args: argparse.Namespace) -> str:
@@ -128,7 +153,7 @@ async def block(args: argparse.Namespace) -> str:
     state = "blocked" if args.blocked else "unblocked"
     if change is None:
         return f"{auth.normalize_login(args.login)}: already {state}"
-    tail = " and signed out of Telegram" if change.signed_out_telegram_id else ""
+    tail = await _tell_chat(settings, change.ended)
     return f"{change.login}: {state}{tail}"
 
 

@@ -169,6 +169,12 @@ async def test_roles_sub_roles_block_reset_and_audit(demo_app: App) -> None:
 
     await me.click("staff")
     assert "Role: staff" in me.last_message().text
+    assert "signed out" in me.last_answer().text
+    # A new role ends the Telegram session: the chat is told why and signs in again.
+    assert "role in the AIS has been changed" in teacher.last_message().text
+    await teacher.send("/menu")
+    assert teacher.buttons() == ["Қазақша", "Русский", "English"]
+    teacher = await app.signed_in(*DEMO_ACCOUNTS["teacher"], user_id=teacher.user_id)
     assert "audit" in chat_commands(app, teacher.chat_id)
     assert "admin" not in chat_commands(app, teacher.chat_id)
     await me.click("⬜ Registrar's office")
@@ -182,23 +188,31 @@ async def test_roles_sub_roles_block_reset_and_audit(demo_app: App) -> None:
     async with app.db.read() as session:
         assert not await roles.has_sub_role(session, user.id, SubRole.registrar)
 
+    teacher = await app.signed_in(*DEMO_ACCOUNTS["teacher"], user_id=teacher.user_id)
     await me.click("🚫 Block")
     assert "signed out" in me.last_answer().text
+    assert "account has been blocked" in teacher.last_message().text
     await teacher.send("/menu")
     assert "Sign in" in teacher.last_message().text or "language" in teacher.last_message().text
     blocked = await app.signed_in(*DEMO_ACCOUNTS["teacher"])
     assert "blocked" in blocked.last_message().text
     await me.click("✅ Unblock")
 
+    # A reset throws out whoever holds the account's Telegram session, and tells that chat.
+    teacher = await app.signed_in(*DEMO_ACCOUNTS["teacher"], user_id=teacher.user_id)
     await me.click("🔑 Reset password")
     await me.click("🔑 Yes, reset")
     shown = me.last_message()
     assert shown.protect_content
     password = shown.text.split(": ", 1)[1].split("\n")[0].strip()
+    assert "password has been reset" in teacher.last_message().text
     async with app.db.read() as session:
         user = await session.scalar(select(User).where(User.login == "demo.teacher"))
         assert user.must_change_password and not user.is_blocked
+        assert user.telegram_id is None
         assert await verify_password(user.password_hash, password)
+    await teacher.send("/menu")
+    assert teacher.buttons() == ["Қазақша", "Русский", "English"]
 
     await me.send("/audit")
     log = me.last_message().text

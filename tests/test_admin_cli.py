@@ -161,3 +161,71 @@ async def test_import_block_sub_roles_and_audit(
     async with db.read() as session:
         teacher = await session.scalar(select(User).where(User.login == "demo.teacher"))
         assert teacher.role is Role.staff and not teacher.is_blocked
+
+
+async def test_reset_block_and_role_change_sign_the_chat_out_and_tell_it(
+    env: str, capsys: pytest.CaptureFixture[str], db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From the command line too: the account's Telegram session ends, and its chat hears why in
+    the person's language, through the bot's token."""
+    from aiogram.methods import SendMessage
+
+    from tests.support.http_botapi import HttpBotApi
+
+    api = HttpBotApi()
+    monkeypatch.setenv("BOT_TOKEN", "42:CLI-token-for-the-fake-session")
+    monkeypatch.setenv("BOT_API_URL", await api.start())
+    chat = 9_100_001
+    api.session.register_chat(chat, "private", first_name="Ғалым")
+    try:
+        code, out, _ = await _run(
+            capsys, "create-user", "g.tell", "--role", "teacher", "--last-name", "А",
+            "--first-name", "Б",
+        )  # fmt: skip
+        assert code == 0
+
+        async def bind(locale: str) -> None:
+            async with db.write() as session:
+                user = await session.scalar(select(User).where(User.login == "g.tell"))
+                user.telegram_id, user.locale = chat, locale
+
+        async def told() -> str:
+            sent = [r for r in api.session.requests_of(SendMessage) if str(r.chat_id) == str(chat)]
+            return sent[-1].text if sent else ""
+
+        await bind("ru")
+        code, out, _ = await _run(capsys, "reset-password", "g.tell")
+        assert code == 0 and "signed out of Telegram (the chat was told)" in out
+        assert "сбросила ваш пароль" in await told()
+
+        await bind("en")
+        code, out, _ = await _run(capsys, "set-role", "g.tell", "staff")
+        assert code == 0 and "the chat was told" in out
+        assert "role in the AIS has been changed" in await told()
+
+        await bind("kk")
+        code, out, _ = await _run(capsys, "block", "g.tell")
+        assert code == 0 and "the chat was told" in out
+        assert "бұғаттады" in await told()
+        async with db.read() as session:
+            user = await session.scalar(select(User).where(User.login == "g.tell"))
+            assert user.telegram_id is None and user.is_blocked
+    finally:
+        await api.stop()
+
+
+async def test_without_a_token_the_report_says_the_chat_was_not_told(
+    env: str, capsys: pytest.CaptureFixture[str], db
+) -> None:
+    code, _, _ = await _run(
+        capsys, "create-user", "g.quiet", "--role", "teacher", "--last-name", "А",
+        "--first-name", "Б",
+    )  # fmt: skip
+    async with db.write() as session:
+        user = await session.scalar(select(User).where(User.login == "g.quiet"))
+        user.telegram_id = 9_100_002
+    code, out, _ = await _run(capsys, "reset-password", "g.quiet")
+    assert code == 0 and "not told: BOT_TOKEN is not set" in out
+    async with db.read() as session:
+        user = await session.scalar(select(User).where(User.login == "g.quiet"))
+        assert user.telegram_id is None and user.must_change_password

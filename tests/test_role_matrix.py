@@ -71,6 +71,12 @@ MATRIX: dict[str, frozenset[Role]] = {
     "auth.message.on_secret_not_text": EVERYONE,
     "auth.callback_query.on_language": EVERYONE,
     "auth.callback_query.on_auth_action": EVERYONE,
+    # Only for a person of any role who still has a one-time password (tests/test_password_gate).
+    "password_gate.message.on_group_message": EVERYONE,
+    "password_gate.message.on_confirmation": EVERYONE,
+    "password_gate.message.on_new_password": EVERYONE,
+    "password_gate.message.on_other_message": EVERYONE,
+    "password_gate.callback_query.on_callback": EVERYONE,
     "home.message.cmd_menu": EVERYONE,
     "home.callback_query.on_home": EVERYONE,
     "settings.message.cmd_settings": EVERYONE,

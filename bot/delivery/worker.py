@@ -12,6 +12,8 @@
   the moment a new holder starts (`release_orphaned_claims`), whatever their age.
 - `run_forever` claims the next batch while the current one still has `low_water` rows to send,
   so batch boundaries cost no rate.
+- Rows for an account that still has a one-time password wait, urgent ones too, until the person
+  sets their own (held like quiet hours; the forced change calls `reevaluate_held`).
 - Non-urgent rows met during the person's quiet hours are put back until they end and marked
   `held_quiet`; changing the settings recomputes those (`bot.services.notify.reevaluate_held`).
 """
@@ -75,6 +77,11 @@ class _Claimed:
     quiet_enabled: bool
     quiet_start: int
     quiet_end: int
+    one_time_password: bool = False
+
+
+# How often a notice held for an account with a one-time password looks again.
+ONE_TIME_PASSWORD_RECHECK = timedelta(hours=1)
 
 
 def new_owner_id() -> str:
@@ -226,6 +233,7 @@ class DeliveryWorker:
                     NotificationSettings.quiet_enabled,
                     NotificationSettings.quiet_start,
                     NotificationSettings.quiet_end,
+                    User.must_change_password,
                 )
                 .join(User, User.id == Delivery.user_id)
                 .outerjoin(NotificationSettings, NotificationSettings.user_id == User.id)
@@ -245,6 +253,7 @@ class DeliveryWorker:
                     quiet_enabled=True if r[8] is None else r[8],
                     quiet_start=22 * 60 if r[9] is None else r[9],
                     quiet_end=8 * 60 if r[10] is None else r[10],
+                    one_time_password=bool(r[11]),
                 )
                 for r in rows
             ]
@@ -312,6 +321,14 @@ class DeliveryWorker:
             await self._finish(
                 row.id, status=DeliveryStatus.skipped, last_error="no Telegram account bound"
             )
+            return
+        if row.one_time_password:
+            # Whoever holds the chat has not yet proved more than a one-time password (read
+            # from a registrar's paper, perhaps): nothing is shown until the person sets their
+            # own. Held like quiet hours, so setting the password releases it at once
+            # (`reevaluate_held`); the hourly look is for a password set by other means.
+            await self._release(row, now + ONE_TIME_PASSWORD_RECHECK, held_quiet=True)
+            self.stats["deferred"] += 1
             return
         if not row.urgent:
             until = held_until(

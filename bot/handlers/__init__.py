@@ -11,7 +11,7 @@ from bot.handlers import admin as admin_handlers
 from bot.handlers import appeals as appeals_handlers
 from bot.handlers import appeals_staff as appeals_staff_handlers
 from bot.handlers import attendance as attendance_handlers
-from bot.handlers import auth, common, home, settings, testing_staff
+from bot.handlers import auth, common, home, password_gate, settings, testing_staff
 from bot.handlers import calendar as calendar_handlers
 from bot.handlers import classrooms as classrooms_handlers
 from bot.handlers import exports as exports_handlers
@@ -64,6 +64,8 @@ def build_root_router(modules: tuple[Module, ...] = MODULES) -> Router:
     """Groups first, then the private chat: sign-in, the modules (signed-in only), fallbacks."""
     root = Router(name="root")
     root.include_router(common.get_error_router())
+    # Before everything else: a person with a one-time password can only set their own.
+    root.include_router(password_gate.get_router())
     for module in modules:
         if module.root_router is not None:
             root.include_router(module.root_router())

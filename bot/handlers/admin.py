@@ -30,6 +30,7 @@ from bot.clock import Clock
 from bot.commands import STAFF, sync_commands
 from bot.config import Settings
 from bot.downloads import DownloadRefused, download_bounded
+from bot.ended_sessions import tell_ended_session
 from bot.filters import SignedIn
 from bot.i18n import fmt_datetime
 from bot.importer import KINDS, FileProblem, ImportReport, kind_named, passwords_csv, run_import
@@ -40,6 +41,7 @@ from bot.modules import MenuItem, Module
 from bot.services import audit, roles
 from bot.services.auth import Viewer
 from bot.services.errors import DomainError
+from bot.services.roles import EndedSession
 from bot.ui import esc, show, split_text
 from db.models import Role, User
 from db.models.admin import SubRole
@@ -647,7 +649,7 @@ async def on_account_action(
     action, user_id, value = callback_data.a, callback_data.u, callback_data.v
     now = clock.now()
     notice = _("Saved.")
-    signed_out: int | None = None
+    ended: EndedSession | None = None
     try:
         async with db.write() as session:
             if action == "role":
@@ -662,6 +664,9 @@ async def on_account_action(
                 )
                 if change is None:
                     notice = _("The account already has this role.")
+                elif change.ended is not None:
+                    ended = change.ended
+                    notice = _("Role changed; the person is signed out of Telegram.")
             elif action == "sub":
                 try:
                     sub_role = SubRole(value)
@@ -687,15 +692,15 @@ async def on_account_action(
                 )
                 if change is None:
                     notice = _("Nothing to change.")
-                elif change.signed_out_telegram_id is not None:
-                    signed_out = change.signed_out_telegram_id
+                elif change.ended is not None:
+                    ended = change.ended
                     notice = _("Blocked and signed out of Telegram.")
     except DomainError as exc:
         await callback.answer(exc.user_message() or _("This cannot be done."), show_alert=True)
         return
     await callback.answer(notice)
-    if signed_out is not None:
-        await sync_commands(bot, i18n, modules, signed_out, None, None)
+    if ended is not None:
+        await tell_ended_session(bot, i18n, ended)
     else:
         await _sync_user(bot, i18n, modules, db, user_id)
     await _refresh_card(callback, db, user_id)
@@ -736,17 +741,26 @@ async def on_reset(
     viewer: Viewer,
     clock: Clock,
     bot: Bot,
+    i18n: I18n,
 ) -> None:
-    """Issue the one-time password and show it once."""
+    """Issue the one-time password, show it once, and sign the account out of Telegram."""
+    one_time = await roles.new_one_time_password()
     try:
         async with db.write() as session:
-            login, password = await roles.reset_password(
-                session, actor_user_id=viewer.user_id, user_id=callback_data.u, now=clock.now()
+            reset = await roles.reset_password(
+                session,
+                actor_user_id=viewer.user_id,
+                user_id=callback_data.u,
+                now=clock.now(),
+                one_time=one_time,
             )
     except DomainError as exc:
         await callback.answer(exc.user_message() or _("This cannot be done."), show_alert=True)
         return
+    login, password = reset.login, reset.password
     await callback.answer()
+    if reset.ended is not None:
+        await tell_ended_session(bot, i18n, reset.ended)
     await _refresh_card(callback, db, callback_data.u)
     # A message of its own that cannot be forwarded, so the card can be shown again safely.
     await bot.send_message(

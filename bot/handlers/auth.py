@@ -188,12 +188,16 @@ async def on_password(
         return
     assert message.from_user is not None
     tg_id = message.from_user.id
-    async with db.write() as session:
-        result = await auth.sign_in(
-            session, login, password[:MAX_PASSWORD_INPUT], tg_id, lock_policy(settings)
-        )
-        if isinstance(result, auth.SignedIn) and data.get("locale") in SUPPORTED_LOCALES:
-            await auth.set_locale(session, result.user_id, data["locale"])
+    locale = data.get("locale")
+    # Short units around the verify: no lock or connection is held while argon2 works.
+    result = await auth.sign_in(
+        db,
+        login,
+        password[:MAX_PASSWORD_INPUT],
+        tg_id,
+        lock_policy(settings),
+        locale=locale if locale in SUPPORTED_LOCALES else None,
+    )
 
     if isinstance(result, auth.WrongCredentials):
         await state.set_state(SignIn.login)

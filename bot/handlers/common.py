@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.filters import NotSignedIn
 from bot.handlers.auth import start_sign_in
 from bot.handlers.home import open_home
+from bot.middlewares.callback_guard import press_answered
 from bot.modules import Module
 from bot.services.auth import Viewer
 from bot.services.errors import DomainError
@@ -144,10 +145,15 @@ def get_fallback_router() -> Router:
 
 
 async def _tell(event: ErrorEvent, text: str) -> None:
+    """The refusal as the press's one answer, or as a message when the press was answered."""
     update = event.update
     try:
-        if update.callback_query is not None:
-            await update.callback_query.answer(text, show_alert=True)
+        callback = update.callback_query
+        if callback is not None and not press_answered(callback.id):
+            await callback.answer(text, show_alert=True)
+        elif callback is not None:
+            if callback.message is not None and callback.bot is not None:
+                await callback.bot.send_message(callback.message.chat.id, text)
         elif update.message is not None:
             await update.message.answer(text)
     except TelegramAPIError:

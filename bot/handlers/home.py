@@ -15,9 +15,9 @@ from sqlalchemy.orm import joinedload
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.keyboards.common import NavCb, SettingsCb, rows
+from bot.keyboards.common import NavCb, rows
 from bot.modules import HomeContext, Module
-from bot.services.auth import Viewer
+from bot.services.auth import MIN_PASSWORD_LENGTH, Viewer
 from bot.ui import esc, show
 from db.models import Group, Role, Student
 from db.session import Database
@@ -95,23 +95,15 @@ async def render_home(
     return "\n".join(lines), home_keyboard(viewer, modules)
 
 
-def _forced_password_change() -> tuple[str, InlineKeyboardMarkup]:
+def forced_password_screen() -> tuple[str, InlineKeyboardMarkup | None]:
+    """What a person with a one-time password sees instead of everything else."""
     text = _(
         "<b>Set your own password</b>\n\n"
-        "You signed in with a one-time password from the Registrar's office. "
-        "Please choose a new password before you continue."
-    )
-    keyboard = InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(
-                    text=_("🔑 Change password"),
-                    callback_data=SettingsCb(action="password").pack(),
-                )
-            ]
-        ]
-    )
-    return text, keyboard
+        "You signed in with a one-time password from the Registrar's office. Until you choose "
+        "your own password, nothing else is available.\n\n"
+        "Type a <b>new password</b> (at least {n} characters). The message is deleted right away."
+    ).format(n=MIN_PASSWORD_LENGTH)
+    return text, None
 
 
 async def open_home(
@@ -125,7 +117,7 @@ async def open_home(
     greet: bool = False,
 ) -> None:
     if viewer.must_change_password:
-        text, keyboard = _forced_password_change()
+        text, keyboard = forced_password_screen()
     else:
         text, keyboard = await render_home(db, viewer, settings, modules, clock)
         if greet:

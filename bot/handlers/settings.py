@@ -14,9 +14,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.clock import Clock
-from bot.config import Settings
-from bot.handlers.home import open_home
 from bot.i18n import LANGUAGE_NAMES
 from bot.keyboards.common import NavCb, SettingsCb, back_button, language_keyboard
 from bot.modules import MenuItem, Module
@@ -44,6 +41,9 @@ def password_problem_text(code: str) -> str:
             "The password is too long: use at most {n} characters."
         ).format(n=auth.MAX_PASSWORD_LENGTH),
         auth.PasswordProblem.same_as_login: _("The password must differ from the login."),
+        auth.PasswordProblem.same_as_one_time: _(
+            "The new password must differ from the one-time password."
+        ),
         auth.PasswordProblem.too_simple: _(
             "The password is too simple: mix letters, digits or other characters."
         ),
@@ -118,17 +118,10 @@ async def cmd_settings(message: Message, state: FSMContext, viewer: Viewer) -> N
 
 async def _ask_new_password(event: Message | CallbackQuery, state: FSMContext) -> None:
     await state.set_state(ChangeCredentials.new_password)
-    data = await state.get_data()
-    forced = data.get("forced", False)
     text = _(
         "Enter a <b>new password</b> (at least {n} characters). The message is deleted right away."
     ).format(n=auth.MIN_PASSWORD_LENGTH)
-    keyboard = (
-        _step_keyboard(None, None)
-        if forced
-        else _step_keyboard("keep_password", _("Keep the current password"))
-    )
-    await show(event, text, keyboard)
+    await show(event, text, _step_keyboard("keep_password", _("Keep the current password")))
 
 
 async def on_settings_action(
@@ -136,10 +129,6 @@ async def on_settings_action(
     callback_data: SettingsCb,
     state: FSMContext,
     viewer: Viewer,
-    db: Database,
-    settings: Settings,
-    modules: tuple[Module, ...],
-    clock: Clock,
 ) -> None:
     """Buttons of the settings screens."""
     action = callback_data.action
@@ -154,11 +143,6 @@ async def on_settings_action(
             ),
             _step_keyboard("keep_login", _("Keep the current login")),
         )
-    elif action == "password":
-        # The forced change after a one-time password: the login stays.
-        await state.clear()
-        await state.update_data(forced=viewer.must_change_password)
-        await _ask_new_password(callback, state)
     elif action == "keep_login" and await state.get_state() == ChangeCredentials.new_login:
         await state.update_data(new_login=None)
         await _ask_new_password(callback, state)
@@ -176,9 +160,6 @@ async def on_settings_action(
         await show(callback, _("Choose your language:"), language_keyboard())
     elif action == "cancel":
         await state.clear()
-        if viewer.must_change_password:
-            await open_home(callback, viewer, db, settings, modules, clock)
-            return
         text, keyboard = _settings_screen(viewer)
         await show(callback, text, keyboard)
     else:
@@ -261,9 +242,6 @@ async def on_old_password(
     state: FSMContext,
     viewer: Viewer,
     db: Database,
-    settings: Settings,
-    modules: tuple[Module, ...],
-    clock: Clock,
 ) -> None:
     """The current password: the last step; applies the change."""
     await safe_delete(message)
@@ -307,9 +285,6 @@ async def on_old_password(
     if fresh is None:  # pragma: no cover - the account exists, it was just changed
         return
     await message.answer(_("✅ Your sign-in settings have been saved."))
-    if viewer.must_change_password:
-        await open_home(message, fresh, db, settings, modules, clock)
-        return
     text, keyboard = _settings_screen(fresh)
     await message.answer(text, reply_markup=keyboard)
 

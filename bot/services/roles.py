@@ -70,11 +70,28 @@ async def _target(session: AsyncSession, user_id: int) -> User:
 
 
 @dataclass(frozen=True, slots=True)
+class EndedSession:
+    """A Telegram chat signed out by an administrator's change, to be told why."""
+
+    chat_id: int
+    locale: str | None
+    reason: str  # "password_reset" | "blocked" | "role_changed"
+
+
+async def _end_sessions(
+    session: AsyncSession, user: User, reason: str, *, clear_ban: bool = False
+) -> EndedSession | None:
+    chat_id = await auth.end_sessions(session, user, clear_ban=clear_ban)
+    return None if chat_id is None else EndedSession(chat_id, user.locale, reason)
+
+
+@dataclass(frozen=True, slots=True)
 class RoleChange:
     login: str
     old: Role
     new: Role
-    telegram_id: int | None
+    # What a person may see and do changes with the role: they sign in again.
+    ended: EndedSession | None
 
 
 async def set_role(
@@ -109,11 +126,11 @@ async def set_role(
     user.role = role
     if role not in STAFF_ROLES:
         await set_sub_roles(session, user.id, set())
-    await session.flush()
+    ended = await _end_sessions(session, user, "role_changed")
     await audit.record(
         session, actor_user_id, "user.role", user.login, {"old": old.value, "new": role.value}, now
     )
-    return RoleChange(user.login, old, role, user.telegram_id)
+    return RoleChange(user.login, old, role, ended)
 
 
 async def toggle_sub_role(
@@ -148,8 +165,12 @@ async def toggle_sub_role(
 class BlockChange:
     login: str
     blocked: bool
-    # The Telegram account that was signed out by the block, to reset its command menu.
-    signed_out_telegram_id: int | None
+    # The Telegram chat that was signed out by the block, to be told and to reset its menu.
+    ended: EndedSession | None
+
+    @property
+    def signed_out_telegram_id(self) -> int | None:
+        return None if self.ended is None else self.ended.chat_id
 
 
 async def set_blocked(
@@ -162,27 +183,50 @@ async def set_blocked(
     if user.is_blocked == blocked:
         return None
     user.is_blocked = blocked
-    signed_out = None
-    if blocked and user.telegram_id is not None:
-        signed_out = user.telegram_id
-        user.telegram_id = None
-        user.bound_at = None
+    ended = await _end_sessions(session, user, "blocked") if blocked else None
     await session.flush()
     await audit.record(
         session, actor_user_id, "user.block" if blocked else "user.unblock", user.login, {}, now
     )
-    return BlockChange(user.login, blocked, signed_out)
+    return BlockChange(user.login, blocked, ended)
+
+
+@dataclass(frozen=True, slots=True)
+class OneTimePassword:
+    password: str
+    password_hash: str
+
+
+async def new_one_time_password() -> OneTimePassword:
+    """A one-time password and its hash: call before opening the write unit (argon2 is slow)."""
+    password = auth.one_time_password()
+    return OneTimePassword(password, await auth.hash_password(password))
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordReset:
+    login: str
+    password: str
+    ended: EndedSession | None
 
 
 async def reset_password(
-    session: AsyncSession, *, actor_user_id: int | None, user_id: int, now: datetime
-) -> tuple[str, str]:
-    """Issue a one-time password (the person must change it at the next sign-in).
+    session: AsyncSession,
+    *,
+    actor_user_id: int | None,
+    user_id: int,
+    now: datetime,
+    one_time: OneTimePassword,
+) -> PasswordReset:
+    """Issue a one-time password (the person must change it at the next sign-in) and sign the
+    account out of Telegram: a reset must be able to throw out whoever took the account over.
 
-    Returns (login, password); the password is stored only as a hash and never logged.
+    The password is stored only as a hash and never logged.
     """
     user = await _target(session, user_id)
-    password = auth.one_time_password()
-    await auth.set_password(session, user.id, password, temporary=True)
+    await auth.set_password(
+        session, user.id, one_time.password, temporary=True, password_hash=one_time.password_hash
+    )
+    ended = await _end_sessions(session, user, "password_reset", clear_ban=True)
     await audit.record(session, actor_user_id, "user.reset_password", user.login, {}, now)
-    return user.login, password
+    return PasswordReset(user.login, one_time.password, ended)

@@ -98,14 +98,23 @@ class SignInAttempt(Base):
 
 
 class SignInLock(Base):
-    """A temporary ban on signing in, per login or per Telegram account."""
+    """The failure counter and temporary ban of one login or one Telegram account.
+
+    One row per (scope, key), locked (`SELECT ... FOR UPDATE`) by the write unit that counts an
+    attempt, so parallel attempts are counted one after the other on every engine. A login's row
+    also remembers the Telegram account that last signed in to it successfully: a ban of the login
+    caused by others' failures does not apply to that account.
+    """
 
     __tablename__ = "sign_in_locks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     scope: Mapped[str] = mapped_column(String(8))  # "login" or "tg"
     key: Mapped[str] = mapped_column(String(64))
-    locked_until: Mapped[datetime] = mapped_column(UTCDateTime())
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    window_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    trusted_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (Index("ix_sign_in_locks_scope_key", "scope", "key", unique=True),)
 
