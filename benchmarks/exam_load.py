@@ -15,6 +15,15 @@ answer rows compared with the presses made; both must be 0). The same number of 
 a dispatcher whose only handler does nothing gives the ceiling of the machinery itself (always
 measured in this one process).
 
+Then an open loop (in-process runs): every student opens a second test on its first question,
+and answer presses arrive at a fixed rate of half the throughput just measured, whether or not
+the bot is busy, each student pressing its first and second option in turn (every press changes
+the answer). Printed: p50/p99 of their handling time, CPU time per press (the process's CPU over
+the phase), SQL statements per press, and the same presses through the do-nothing dispatcher
+at the same rate (its CPU per update is the ceiling). SQL statements are counted without
+BEGIN/COMMIT/ROLLBACK, so SQLite (whose BEGIN is a statement) and PostgreSQL count alike. The
+last line is one JSON object of the main figures.
+
 Every run (each N, and each P below) gets a fresh database, migrated and seeded the same way:
 
 - by default a temporary SQLite file;
@@ -81,6 +90,7 @@ from bot.config import Settings
 from bot.factory import create_dispatcher
 from bot.i18n import build_i18n
 from bot.keyboards.testing import AnswerCb, ConfirmCb
+from bot.runtime import tune_gc
 from bot.services import testing as svc
 from bot.services.question_import import ParsedQuestion
 from db.models import (
@@ -114,6 +124,10 @@ POOL_SIZE = 2
 # for it.
 RESULT_MARKER = "RESULT "
 CHILD_URL_VARIABLE = "EXAM_LOAD_DATABASE_URL"
+PACED_TEST = "Paced test"
+# Statements that only open or close a transaction: not counted, so both engines count alike
+# (SQLite's BEGIN goes through a cursor, PostgreSQL's does not).
+_TRANSACTION_WORDS = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 HEADER = """\
 Exam-load benchmark: N scripted students sit one test at the same time through the real
 dispatcher, a fake Telegram and a real database (a fresh one per run).
@@ -249,6 +263,26 @@ async def build_university(db: Database, students: int, questions: int) -> int:
             created_by_user_id=None,
             now=now,
         )
+        # The same test once more, for the paced (open-loop) run after the closed-loop one.
+        await svc.create_test(
+            session,
+            svc.TestSpec(
+                name=PACED_TEST,
+                discipline_id=discipline.id,
+                bank_id=bank.id,
+                control=ControlKind.midterm2,
+                time_limit_minutes=90,
+                easy_count=easy,
+                medium_count=medium,
+                hard_count=hard,
+                opens_at=now - timedelta(hours=1),
+                closes_at=now + timedelta(hours=3),
+                period_id=period.id,
+            ),
+            group_ids=[group.id],
+            created_by_user_id=None,
+            now=now,
+        )
         return test.id
 
 
@@ -292,6 +326,142 @@ async def sit_the_exam(client: TimedClient, pressed: dict[int, list[int]]) -> No
     except Exception:
         logging.getLogger(__name__).exception("student %s failed", client.user_id)
         client.stats.errors += 1
+
+
+# --------------------------------------------------------------------- the paced (open) loop
+
+
+@dataclass
+class PacedStudent:
+    """A student sitting on a question screen of the paced test, pressing when told to."""
+
+    client: BotClient
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    presses: int = 0
+
+
+async def open_paced_test(app: App, first: int, count: int) -> list[PacedStudent]:
+    """Every student opens the paced test on its first question (not timed)."""
+    students = [
+        PacedStudent(
+            BotClient(app.dp, app.bot, app.session, user_id=FIRST_TG_ID + i, language_code="en")
+        )
+        for i in range(first, first + count)
+    ]
+
+    async def start(student: PacedStudent) -> None:
+        await student.client.send("/tests")
+        await student.client.click(PACED_TEST)
+        await student.client.click("Take the test")
+        await student.client.click("OK, start")
+
+    for k in range(0, len(students), 50):
+        await asyncio.gather(*(start(s) for s in students[k : k + 50]))
+    return students
+
+
+async def _paced(
+    presses: int, rate: float, press: Any, targets: list[Any]
+) -> tuple[list[float], float, float]:
+    """`presses` calls of `press(target)` started at a fixed `rate` per second whatever the
+    previous ones are doing (an open loop), round robin over `targets`; (durations, CPU s,
+    wall s)."""
+    loop = asyncio.get_running_loop()
+    durations: list[float] = []
+    tasks = []
+    cpu = time.process_time()
+    start = loop.time()
+    for k in range(presses):
+        delay = start + k / rate - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(press(targets[k % len(targets)], durations)))
+    await asyncio.gather(*tasks)
+    return durations, time.process_time() - cpu, loop.time() - start
+
+
+async def run_paced(
+    app: App, students: list[PacedStudent], rate: float, presses: int
+) -> dict[str, Any]:
+    """Answer presses at `rate` per second: each student presses the first and the second
+    option of its question in turn, so every press changes the answer (or the ticks)."""
+    pressed: dict[int, list[int]] = {}
+    expected: dict[int, int] = {}
+
+    async def press(student: PacedStudent, durations: list[float]) -> None:
+        async with student.lock:  # a person presses once the screen has changed
+            client = student.client
+            single = "Several answers" not in client.last_message().text
+            options = [
+                b.callback_data
+                for b in _buttons(client)
+                if b.callback_data and b.callback_data.startswith("qa:")
+            ]
+            data = options[student.presses % 2]
+            student.presses += 1
+            started = time.perf_counter()
+            await client.click_data(data)
+            durations.append(time.perf_counter() - started)
+            if single:
+                answer = AnswerCb.unpack(data)
+                pressed[answer.q] = [answer.o]
+                expected[answer.q] = expected.get(answer.q, 0) + 1
+
+    # The fake Telegram's log of every request so far is test machinery a real bot does not
+    # keep: dropped, so the collector does not walk it during the measured presses.
+    app.session.clear()
+    before = app.statements[0]
+    durations, cpu, elapsed = await _paced(presses, rate, press, students)
+    return {
+        "presses": len(durations),
+        "rate": rate,
+        "seconds": elapsed,
+        "p50_ms": _percentile(durations, 0.5) * 1000,
+        "p99_ms": _percentile(durations, 0.99) * 1000,
+        "cpu_ms_per_press": cpu * 1000 / max(len(durations), 1),
+        "sql_per_press": (app.statements[0] - before) / max(len(durations), 1),
+        "pressed": pressed,
+        "expected_rows": expected,
+    }
+
+
+async def run_ceiling_paced(students: int, rate: float, presses: int) -> dict[str, Any]:
+    """The same paced presses through a dispatcher whose one handler does nothing."""
+    router = Router()
+
+    async def nothing(event: CallbackQuery) -> None:
+        """Accepts any press and does nothing."""
+
+    router.callback_query.register(nothing)
+    dp = Dispatcher(storage=MemoryStorage())
+    dp.include_router(router)
+    bot = Bot(token=TOKEN, session=FakeBotSession())
+
+    async def press(i: int, durations: list[float]) -> None:
+        user = {"id": FIRST_TG_ID + i, "is_bot": False, "first_name": "S"}
+        update = Update.model_validate(
+            {
+                "update_id": next(_updates),
+                "callback_query": {
+                    "id": f"q{next(_queries)}",
+                    "from": user,
+                    "chat_instance": "c",
+                    "data": "qa:1:1:1",
+                },
+            },
+            context={"bot": bot},
+        )
+        started = time.perf_counter()
+        await dp.feed_update(bot, update)
+        durations.append(time.perf_counter() - started)
+
+    durations, cpu, _elapsed = await _paced(presses, rate, press, list(range(students)))
+    await bot.session.close()
+    return {
+        "p50_ms": _percentile(durations, 0.5) * 1000,
+        "p99_ms": _percentile(durations, 0.99) * 1000,
+        "cpu_ms_per_update": cpu * 1000 / max(len(durations), 1),
+    }
 
 
 # ----------------------------------------------------------------------------- a database
@@ -381,8 +551,9 @@ def open_app(url: str) -> App:
     statements = [0]
 
     @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
-    def _count(*_args: Any) -> None:
-        statements[0] += 1
+    def _count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip()[:9].upper().startswith(_TRANSACTION_WORDS):
+            statements[0] += 1
 
     return App(db, dp, bot, session, statements)
 
@@ -513,8 +684,12 @@ async def child_async(url: str, first: int, count: int) -> None:
     print(RESULT_MARKER + json.dumps(result), flush=True)
 
 
-async def check_answers(db: Database, pressed: dict[int, list[int]]) -> tuple[int, int]:
-    """(lost, duplicated): the database's answer rows against the presses made."""
+async def check_answers(
+    db: Database, pressed: dict[int, list[int]], expected_rows: dict[int, int] | None = None
+) -> tuple[int, int]:
+    """(lost, duplicated): the database's answer rows against the presses made; a question
+    answered k times (`expected_rows`, else once) must have k answer rows."""
+    expected_rows = expected_rows or {}
     async with db.read() as s:
         chosen = dict((await s.execute(select(AttemptQuestion.id, AttemptQuestion.chosen))).all())
         # Counted apart: PostgreSQL cannot GROUP BY a JSON column such as `chosen`.
@@ -528,9 +703,13 @@ async def check_answers(db: Database, pressed: dict[int, list[int]]) -> tuple[in
     lost = sum(
         1
         for aq_id, want in pressed.items()
-        if aq_id not in recorded or sorted(recorded[aq_id][0] or []) != want
+        if aq_id not in recorded
+        or sorted(recorded[aq_id][0] or []) != want
+        or recorded[aq_id][1] < expected_rows.get(aq_id, 1)
     )
-    duplicated = sum(max(count - 1, 0) for _chosen, count in recorded.values())
+    duplicated = sum(
+        max(count - expected_rows.get(aq_id, 1), 0) for aq_id, (_chosen, count) in recorded.items()
+    )
     return lost, duplicated
 
 
@@ -547,13 +726,24 @@ async def run_exam(
         await prepare_database(url, students, questions)
         app = open_app(url)
         try:
+            paced: dict[str, Any] | None = None
             if processes is None:
                 await warm_up(app.db)
                 slices = [await run_students(app, 0, students)]
+                # The open loop: presses arrive at half the capacity just measured, as people
+                # press whether or not the bot is busy; its handling times are the latency.
+                capacity = sum(len(p["durations"]) for p in slices) / slices[0]["elapsed"]
+                sitting = await open_paced_test(app, 0, students)
+                paced = await run_paced(app, sitting, capacity / 2, 2 * students)
             else:
                 slices = await run_children(url, students, processes)
             pressed = {q: o for part in slices for q, o in part["pressed"].items()}
-            lost, duplicated = await check_answers(app.db, pressed)
+            answers = len(pressed)
+            expected_rows: dict[int, int] = {}
+            if paced is not None:
+                pressed.update(paced.pop("pressed"))
+                expected_rows = paced.pop("expected_rows")
+            lost, duplicated = await check_answers(app.db, pressed, expected_rows)
             # One serial probe: the statements of a single answer press, nothing else running.
             per_answer = await _probe_answer(app)
         finally:
@@ -576,10 +766,11 @@ async def run_exam(
         # Python is the limit, lower means it waited (for the database or for a free core).
         "busy": [p["cpu_seconds"] / p["elapsed"] for p in slices],
         "sql_per_answer": per_answer,
-        "answers": len(pressed),
+        "answers": answers,
         "lost": lost,
         "duplicated": duplicated,
         "errors": sum(p["errors"] for p in slices),
+        "paced": paced,
     }
 
 
@@ -687,6 +878,19 @@ def _where(exam: dict[str, Any]) -> str:
 
 
 def report(exam: dict[str, Any], ceiling: dict[str, Any]) -> str:
+    paced, paced_ceiling = exam.get("paced"), ceiling.get("paced")
+    open_loop = []
+    if paced is not None and paced_ceiling is not None:
+        open_loop = [
+            f"  open loop:  {paced['presses']} answer presses at {paced['rate']:.0f}/s "
+            f"(half the capacity above)",
+            f"    exam bot:   p50 {paced['p50_ms']:7.1f} ms   p99 {paced['p99_ms']:7.1f} ms   "
+            f"CPU {paced['cpu_ms_per_press']:.2f} ms per press   "
+            f"SQL {paced['sql_per_press']:.2f} per press",
+            f"    do-nothing: p50 {paced_ceiling['p50_ms']:7.1f} ms   "
+            f"p99 {paced_ceiling['p99_ms']:7.1f} ms   "
+            f"CPU {paced_ceiling['cpu_ms_per_update']:.2f} ms per update   (ceiling)",
+        ]
     return "\n".join(
         [
             f"{_where(exam)}: N = {exam['students']} students, {exam['answers']} answers, "
@@ -700,10 +904,52 @@ def report(exam: dict[str, Any], ceiling: dict[str, Any]) -> str:
             f"  bot CPU: {exam['cpu_ms_per_update']:.1f} ms per update; busy "
             + " + ".join(f"{b:.0%}" for b in exam["busy"])
             + " of a core",
+            *open_loop,
             f"  lost answers: {exam['lost']}   duplicated answers: {exam['duplicated']}   "
             f"failed students: {exam['errors']}",
         ]
     )
+
+
+def summary(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The figures of the last line: the largest in-process run (else the largest one), and
+    each process count's CPU per update and throughput."""
+    exams = [r for r in results if r["exam"]["processes"] is None] or results
+    main_run = max(exams, key=lambda r: r["exam"]["students"])
+    exam, ceiling = main_run["exam"], main_run["ceiling"]
+    paced, paced_ceiling = exam.get("paced") or {}, ceiling.get("paced") or {}
+
+    def rounded(value: Any, digits: int = 2) -> Any:
+        return round(value, digits) if isinstance(value, float) else value
+
+    out = {
+        "bench": "exam_load",
+        "backend": exam["backend"],
+        "students": exam["students"],
+        "cpu_ms_per_press": rounded(paced.get("cpu_ms_per_press")),
+        "sql_per_press": rounded(paced.get("sql_per_press", exam["sql_per_answer"])),
+        "ceiling_cpu_ms_per_update": rounded(paced_ceiling.get("cpu_ms_per_update")),
+        "p50_ms_open_loop": rounded(paced.get("p50_ms"), 1),
+        "p99_ms_open_loop": rounded(paced.get("p99_ms"), 1),
+        "updates_per_s": rounded(exam["updates_per_s"], 1),
+        "cpu_ms_per_update": rounded(exam["cpu_ms_per_update"]),
+        "p99_ms_closed_loop": rounded(exam["p99_ms"], 1),
+        "lost": sum(r["exam"]["lost"] for r in results),
+        "duplicated": sum(r["exam"]["duplicated"] for r in results),
+        "failed": sum(r["exam"]["errors"] for r in results),
+    }
+    by_processes = [r["exam"] for r in results if r["exam"]["processes"] is not None]
+    if by_processes:
+        out["processes"] = [
+            {
+                "processes": e["processes"],
+                "students": e["students"],
+                "updates_per_s": rounded(e["updates_per_s"], 1),
+                "cpu_ms_per_update": rounded(e["cpu_ms_per_update"]),
+            }
+            for e in by_processes
+        ]
+    return out
 
 
 def scaling(exams: list[dict[str, Any]]) -> list[str]:
@@ -715,10 +961,16 @@ def scaling(exams: list[dict[str, Any]]) -> list[str]:
         base = same_n[0]
         for other in same_n[1:]:
             ratio = other["updates_per_s"] / base["updates_per_s"]
+            cpu = ""
+            if "cpu_ms_per_update" in base and "cpu_ms_per_update" in other:
+                cpu = (
+                    f"; CPU {base['cpu_ms_per_update']:.1f} → "
+                    f"{other['cpu_ms_per_update']:.1f} ms per update"
+                )
             lines.append(
                 f"{other['backend']}, {other['processes']} processes vs {base['processes']}: "
                 f"×{ratio:.1f} updates/s (N = {n}; "
-                f"p50 {base['p50_ms']:.0f} → {other['p50_ms']:.0f} ms)"
+                f"p50 {base['p50_ms']:.0f} → {other['p50_ms']:.0f} ms{cpu})"
             )
     return lines
 
@@ -739,6 +991,9 @@ async def main_async(
                 if ceiling is None:
                     per_student = max(exam["updates"] // max(n, 1), 1)
                     ceiling = await run_ceiling(n, per_student)
+                if exam["paced"] is not None and "paced" not in ceiling:
+                    paced = exam["paced"]
+                    ceiling["paced"] = await run_ceiling_paced(n, paced["rate"], paced["presses"])
                 print(report(exam, ceiling), flush=True)
                 results.append({"exam": exam, "ceiling": ceiling})
     lines = scaling([r["exam"] for r in results])
@@ -768,15 +1023,19 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     if args.child:
         first, count = args.child
+        tune_gc()
         asyncio.run(child_async(os.environ[CHILD_URL_VARIABLE], first, count))
         return 0
     if args.database_url and make_url(args.database_url).get_backend_name() != "postgresql":
         parser.error("--database-url takes a PostgreSQL URL; SQLite is the default")
     if args.processes and (min(args.processes) < 1 or max(args.processes) > min(args.students)):
         parser.error("every --processes value must be between 1 and the number of students")
+    # As `python -m bot` does once its start-up is over (bot/runtime.py).
+    tune_gc()
     results = asyncio.run(
         main_async(args.students, args.questions, args.database_url, args.processes)
     )
+    print(json.dumps(summary(results)), flush=True)
     bad = any(r["exam"]["lost"] or r["exam"]["duplicated"] or r["exam"]["errors"] for r in results)
     return 1 if bad else 0
 

@@ -9,6 +9,7 @@ and every service have been checked.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 from typing import TYPE_CHECKING
@@ -97,6 +98,9 @@ async def run(settings: Settings) -> int:
             service = SchedulerService(JobContext(db, bot, i18n, settings, Clock()))
             dp.startup.register(service.start)
             dp.shutdown.register(service.stop)
+        from bot.runtime import tune_gc
+
+        tune_gc()  # start-up is over: see bot/runtime.py
         metrics = None
         if settings.metrics_port is not None:
             from bot.metrics import install
@@ -129,10 +133,12 @@ async def run(settings: Settings) -> int:
 
 async def migrate(db: Database) -> None:
     """Apply migrations; a database newer than this code is a one-line error."""
+    from db.migrate import is_current, upgrade
+
+    if await is_current(db):
+        return  # the usual restart: Alembic is not even imported
     from alembic.util.exc import CommandError
     from sqlalchemy.exc import DBAPIError
-
-    from db.migrate import upgrade
 
     try:
         await upgrade(db)
@@ -156,6 +162,10 @@ def main() -> None:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     setup_logging()
+    # Start-up creates about a million long-lived objects (aiogram's models above all);
+    # collecting while they pile up only walks them again and again. bot/runtime.py's tune_gc
+    # turns the collector back on once the bot serves.
+    gc.disable()
     try:
         code = asyncio.run(run(settings))
     except KeyboardInterrupt:

@@ -23,6 +23,7 @@ from bot.middlewares.sanitize import StripNulMiddleware
 from bot.middlewares.throttle import ThrottleMiddleware
 from bot.middlewares.viewer import LocaleMiddleware, ViewerMiddleware
 from bot.modules import Module
+from bot.runtime import run_sync_filters_inline
 from db.session import Database
 
 log = logging.getLogger(__name__)
@@ -83,4 +84,5 @@ def create_dispatcher(
         dp.message.outer_middleware(throttle)
         dp.callback_query.outer_middleware(throttle)
     dp.include_router(build_root_router(modules))
+    run_sync_filters_inline(dp)
     return dp

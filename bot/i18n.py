@@ -7,9 +7,12 @@ can grow without touching one shared file; `compile_catalogs` merges them into t
 
 from __future__ import annotations
 
+import hashlib
+import os
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
@@ -17,12 +20,12 @@ from babel import Locale
 from babel.dates import format_date as _babel_format_date
 from babel.dates import format_datetime as _babel_format_datetime
 from babel.dates import format_time as _babel_format_time
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
 from bot.config import PROJECT_ROOT, SUPPORTED_LOCALES
+
+if TYPE_CHECKING:
+    from babel.messages.catalog import Catalog
 
 LOCALES_DIR = PROJECT_ROOT / "locales"
 DOMAIN = "messages"
@@ -41,6 +44,10 @@ def load_catalog(
     A message id translated differently in two catalogs keeps the first translation (files in
     name order) and is reported in `conflicts`; a test requires there be none.
     """
+    # Imported here: reading .po files is only needed when a catalog is compiled.
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import read_po
+
     merged = Catalog(locale=locale, domain=DOMAIN)
     origin: dict[object, str] = {}
     for path in _sources(locales_dir / locale):
@@ -71,25 +78,53 @@ def catalog_conflicts(locales_dir: Path = LOCALES_DIR) -> list[str]:
     return conflicts
 
 
+def _stamp_of(sources: list[Path]) -> str:
+    """What a compiled catalog was built from: each source's name and content hash."""
+    return "\n".join(
+        f"{src.name} {hashlib.sha256(src.read_bytes()).hexdigest()}" for src in sources
+    )
+
+
 def compile_catalogs(locales_dir: Path = LOCALES_DIR, *, force: bool = False) -> list[Path]:
-    """Write `messages.mo` for each language whose sources changed; returns the files written."""
+    """Write `messages.mo` for each language whose sources changed; returns the files written.
+
+    Beside each `messages.mo` a stamp (`messages.mo.stamp`) lists the sources it was built from
+    and their content hashes. A catalog newer than all its sources is current; otherwise (a
+    checkout or copy that touched the times) the stamp decides, so a start compiles only when a
+    source really changed, was added or was removed.
+    """
     written: list[Path] = []
     for locale in SUPPORTED_LOCALES:
         lang_dir = locales_dir / locale
         sources = _sources(lang_dir)
         target = lang_dir / "LC_MESSAGES" / f"{DOMAIN}.mo"
-        if (
-            not force
-            and target.exists()
-            and all(src.stat().st_mtime <= target.stat().st_mtime for src in sources)
-        ):
-            continue
+        stamp_file = target.with_suffix(".mo.stamp")
+        stamp = None
+        if not force and target.exists() and stamp_file.exists():
+            recorded = stamp_file.read_text(encoding="utf-8")
+            names = [line.split(" ", 1)[0] for line in recorded.splitlines()]
+            built = target.stat().st_mtime
+            if names == [src.name for src in sources] and all(
+                src.stat().st_mtime <= built for src in sources
+            ):
+                continue
+            stamp = _stamp_of(sources)
+            if recorded == stamp:
+                # Only the times changed: date the catalog as its newest source, so the next
+                # start trusts the times again without hashing.
+                newest = max((src.stat().st_mtime for src in sources), default=built)
+                os.utime(target, (newest, max(newest, built)))
+                continue
+        stamp = stamp or _stamp_of(sources)
+        from babel.messages.mofile import write_mo
+
         catalog = load_catalog(locale, locales_dir)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".mo.tmp")
         with tmp.open("wb") as fh:
             write_mo(fh, catalog, use_fuzzy=False)
         tmp.replace(target)
+        stamp_file.write_text(stamp, encoding="utf-8")
         written.append(target)
     return written
 

@@ -28,6 +28,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from db.memo import Memo
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _IMMEDIATE = "ais_begin_immediate"
 
@@ -66,9 +68,13 @@ class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
-        self._read = async_sessionmaker(engine, expire_on_commit=False)
+        # Immutable and rarely changed rows kept in memory (db/memo.py); every session of this
+        # database reaches it as `session.info["memo"]`.
+        self.memo = Memo()
+        info = {"memo": self.memo}
+        self._read = async_sessionmaker(engine, expire_on_commit=False, info=info)
         write_bind = engine.execution_options(**{_IMMEDIATE: True}) if self.is_sqlite else engine
-        self._write = async_sessionmaker(write_bind, expire_on_commit=False)
+        self._write = async_sessionmaker(write_bind, expire_on_commit=False, info=info)
 
     @classmethod
     def from_url(cls, database_url: str, **kwargs: Any) -> Database:

@@ -21,7 +21,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from aiogram.methods import AnswerCallbackQuery
 from sqlalchemy import func, select
 
 from benchmarks.exam_load import FIRST_TG_ID, build_university
@@ -47,6 +46,7 @@ from tests.support.http_botapi import HttpBotApi
 STUDENTS = int(os.environ.get("CRASH_STUDENTS", "50"))
 QUESTIONS = 3  # drawn per attempt (one of each difficulty), all single-choice
 PATIENCE = 4.0  # seconds a student waits for a reaction before pressing again
+QUIET = 0.15  # seconds without a new request to the chat after which its screen is read
 _query_ids = itertools.count(1)
 _message_ids = itertools.count(100_000)
 
@@ -65,24 +65,25 @@ class Student:
         return self.api.session.last_bot_message(self.uid)
 
     def _version(self) -> int:
-        return sum(
-            1
-            for r in self.api.session.requests
-            if getattr(r, "chat_id", None) is not None and int(r.chat_id) == self.uid
-        )
+        return self.api.session.chat_requests[self.uid]
 
-    async def _settle(self, before: int, done: Any) -> bool:
+    async def _settle(self, done: Any) -> bool:
+        """Wait (on the fake Telegram's requests, not by polling) until `done()`, then until
+        this chat has been quiet for a moment; False when that takes longer than PATIENCE."""
+        session = self.api.session
         deadline = time.monotonic() + PATIENCE
-        while time.monotonic() < deadline:
-            if done():
-                # Let the edit that follows an answer land before reading the screen.
-                quiet = self._version()
-                await asyncio.sleep(0.15)
-                if self._version() == quiet:
-                    return True
-                continue
-            await asyncio.sleep(0.05)
-        return False
+        if not await session.wait_until(done, PATIENCE):
+            return False
+        # Let the edit that follows an answer land before reading the screen.
+        while True:
+            quiet = self._version()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            if not await session.wait_until(
+                lambda quiet=quiet: self._version() != quiet, min(QUIET, left)
+            ):
+                return True
 
     async def send(self, text: str) -> bool:
         message = {
@@ -96,11 +97,10 @@ class Student:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text)}]
         before = self._version()
         self.api.push_update({"message": message})
-        return await self._settle(before, lambda: self._version() > before)
+        return await self._settle(lambda: self._version() > before)
 
     async def press(self, data: str, screen: ChatMessage) -> str | None:
         query_id = f"crash{next(_query_ids)}"
-        before = self._version()
         self.api.push_update(
             {
                 "callback_query": {
@@ -113,16 +113,10 @@ class Student:
             }
         )
 
-        def answer() -> AnswerCallbackQuery | None:
-            for r in self.api.session.requests_of(AnswerCallbackQuery):
-                if r.callback_query_id == query_id:
-                    return r
+        answers = self.api.session.callback_answers
+        if not await self._settle(lambda: query_id in answers):
             return None
-
-        if not await self._settle(before, lambda: answer() is not None):
-            return None
-        found = answer()
-        return (found.text or "") if found else None
+        return answers[query_id].text or ""
 
     def button(self, screen: ChatMessage, *starts: str) -> str | None:
         if screen.reply_markup is None:
@@ -212,12 +206,15 @@ async def test_sigkill_mid_exam_loses_no_acknowledged_answer(tmp_path: Path) -> 
     try:
         exam = asyncio.gather(*(s.sit() for s in students))
         total = STUDENTS * QUESTIONS
-        while sum(len(s.acknowledged) for s in students) < total // 2:
+        # Checked after each request the bot makes (students record an acknowledgement right
+        # after the request that carried it; the next one re-checks).
+        while not await api.session.wait_until(
+            lambda: sum(len(s.acknowledged) for s in students) >= total // 2, 1.0
+        ):
             assert proc.returncode is None, log.read_text(errors="replace")[-3000:]
             if exam.done():
                 exam.result()  # a student gave up: show why
                 raise AssertionError("the exam ended before the kill")
-            await asyncio.sleep(0.05)
         proc.send_signal(signal.SIGKILL)
         await proc.wait()
         killed_at = {s.uid: dict(s.acknowledged) for s in students}

@@ -200,11 +200,11 @@ async def test_two_webhook_replicas_share_dialogues(pg_database: str, tmp_path: 
                 return [m for m in api.session.chats[uid].values() if m.from_bot]
 
             async def until(predicate, what: str) -> None:
-                for _ in range(400):
-                    if all(predicate(uid) for uid in uids):
-                        return
-                    await asyncio.sleep(0.05)
-                raise AssertionError(f"not every user reached: {what}")
+                # Re-checked after each request the replicas make to the fake Telegram.
+                if not await api.session.wait_until(
+                    lambda: all(predicate(uid) for uid in uids), 60
+                ):
+                    raise AssertionError(f"not every user reached: {what}")
 
             def text_update(uid: int, text: str) -> dict:
                 update = _message(uid, next(message_ids[uid]), text)

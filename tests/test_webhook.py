@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 
 from aiogram.methods import SendMessage
@@ -51,10 +50,7 @@ async def test_webhook_checks_the_secret_and_answers(app: App) -> None:
         )
         assert ok.status == 200
         # Handled in the background: wait for the answer to reach the fake Telegram.
-        for _ in range(100):
-            if app.session.requests_of(SendMessage):
-                break
-            await asyncio.sleep(0.01)
+        await app.session.wait_until(lambda: bool(app.session.requests_of(SendMessage)), 30)
         sent = app.session.requests_of(SendMessage)
         assert len(sent) == 1 and sent[0].chat_id == 6001
 

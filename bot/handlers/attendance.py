@@ -33,7 +33,6 @@ from bot.modules import MenuItem, Module
 from bot.services import attendance_checkin as svc
 from bot.services.attendance_checkin import ScanStatus
 from bot.services.auth import Viewer
-from bot.services.qr import qr_png
 from bot.ui import esc, show
 from db.models import Role
 from db.models.attendance_checkin import CheckIn
@@ -100,6 +99,9 @@ def qr_keyboard(checkin_id: int) -> InlineKeyboardMarkup:
 
 
 def qr_photo(bot_username: str, token: str) -> BufferedInputFile:
+    # Imported here: qrcode loads PIL, which start-up does not need.
+    from bot.services.qr import qr_png
+
     return BufferedInputFile(
         qr_png(svc.start_link(bot_username, token), box_size=8), filename="check-in.png"
     )

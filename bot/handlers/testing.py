@@ -603,7 +603,7 @@ async def on_answer(
             screen = None
             if not result.late and result.status == "recorded":
                 screen = await svc.question_screen(
-                    session, viewer.student_id, result.attempt_id, result.position
+                    session, viewer.student_id, result.attempt_id, result.position, result
                 )
     except TestingError as exc:
         await callback.answer(error_text(exc), show_alert=exc.code == "attempt_finished")
@@ -643,7 +643,7 @@ async def on_confirm(
             screen = None
             if not result.late and result.status == "recorded":
                 screen = await svc.question_screen(
-                    session, viewer.student_id, result.attempt_id, result.position
+                    session, viewer.student_id, result.attempt_id, result.position, result
                 )
     except TestingError as exc:
         await callback.answer(error_text(exc), show_alert=exc.code != "not_found")

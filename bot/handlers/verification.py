@@ -34,7 +34,6 @@ from bot.services import service_centre as sc
 from bot.services import transcript as transcript_svc
 from bot.services.auth import Viewer
 from bot.services.errors import DomainError
-from bot.services.pdf_certificate import render_certificate
 from bot.ui import esc
 from db.models import Role
 from db.models.admin import SubRole
@@ -83,6 +82,9 @@ async def certificate_pdf(
             source, draft, university, sc.verify_link(me.username or "", draft.token)
         )
         labels = sc.certificate_labels()
+    # Imported here: fpdf2 is heavy and start-up does not need it.
+    from bot.services.pdf_certificate import render_certificate
+
     # Rendering takes a moment of CPU: off the event loop, and outside any database unit.
     return await asyncio.to_thread(render_certificate, doc, labels)
 

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Calendar, Event, Timezone
-
 __all__ = ["ClassEvent", "build_week_ics"]
 
 # Margin around the exported events for which VTIMEZONE transitions are generated: wide
@@ -70,6 +68,9 @@ def build_week_ics(
         raise ValueError(f"unknown time zone: {tz_name!r}") from exc
 
     dtstamp = (stamp or datetime.now(UTC)).astimezone(UTC)
+    # Imported here: icalendar (and dateutil under it) is heavy and only this needs it.
+    from icalendar import Calendar, Event, Timezone
+
     calendar = Calendar.new(
         name=calendar_name,
         prodid=f"-//{prodid_domain}//timetable//EN",

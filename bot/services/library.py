@@ -10,8 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from aiogram.utils.i18n import gettext as _
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -381,6 +379,10 @@ def pdf_file_name(item: LibraryItem) -> str:
 
 def render_item_pdf(item: LibraryItem) -> bytes:
     """Typeset an electronic item kept as text in the catalogue."""
+    # Imported here: fpdf2 is heavy and only this needs it.
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
     from bot.services.fonts import close_fonts, register_fonts
 
     # A5 by its dimensions: the named format warns about a historical size fix.

@@ -11,7 +11,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import get_i18n
@@ -23,7 +23,6 @@ from sqlalchemy.orm import joinedload, selectinload
 from bot.i18n import DOCUMENT_DATE_FORMAT, DOCUMENT_DATE_FORMATS
 from bot.services.errors import DomainError
 from bot.services.notify import NoticeKind, notify
-from bot.services.pdf_certificate import CertificateDoc, CertificateLabels
 from db.models import Faculty, Group, Programme, Role, Student, User
 from db.models.delivery import Delivery
 from db.models.documents import IssuedTranscript
@@ -37,6 +36,9 @@ from db.models.services import (
     ServiceCategory,
     ServiceRequest,
 )
+
+if TYPE_CHECKING:
+    from bot.services.pdf_certificate import CertificateDoc, CertificateLabels
 
 # Who may process requests. One place, so a narrower "service centre" role can replace it.
 PROCESSING_ROLES = frozenset({Role.staff, Role.admin})
@@ -902,6 +904,9 @@ async def certificate_source(
 
 def certificate_labels() -> CertificateLabels:
     """The certificate's text in the current locale (enter `i18n.use_locale` first)."""
+    # Imported here: the renderer's module loads fpdf2, which start-up does not need.
+    from bot.services.pdf_certificate import CertificateLabels
+
     return CertificateLabels(
         title=_("CERTIFICATE"),
         subtitle=_("of study"),
@@ -949,6 +954,8 @@ def certificate_doc(
                 "generated. Ask the registrar's office to complete the record."
             ),
         )
+    from bot.services.pdf_certificate import CertificateDoc
+
     locale = draft.locale
     return CertificateDoc(
         university_name=university.name,

@@ -28,6 +28,7 @@ from bot.config import Settings
 from bot.services import grading, journal
 from bot.services.errors import DomainError
 from bot.services.question_import import ImportProblem, ParsedQuestion, ProblemReason
+from db.memo import memo_of
 from db.models import Discipline, Group, Role, Student, User
 from db.models.academic import CurrentMark, Enrolment, TimetableSlot
 from db.models.testing import (
@@ -577,13 +578,45 @@ async def start_attempt(
     return attempt, True
 
 
+# How long a test's name, kind, time limit and its discipline's names are kept in memory for
+# the question screen: they change seldom, and an edit made by another process shows after this.
+HEADER_TTL_S = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class DisciplineName:
+    """A discipline's names, detached from any session (kept in the memo)."""
+
+    name_kk: str
+    name_ru: str
+    name_en: str
+
+    def name(self, locale: str) -> str:
+        value = getattr(self, f"name_{locale}", None)
+        return value or self.name_ru or self.name_en or self.name_kk
+
+
+@dataclass(frozen=True, slots=True)
+class _TestHeader:
+    name: str
+    control: ControlKind
+    time_limit_minutes: int
+    discipline: DisciplineName
+
+
+@dataclass(frozen=True, slots=True)
+class _QuestionTexts:
+    text: str
+    options: dict[int, str]
+
+
 @dataclass(frozen=True, slots=True)
 class QuestionScreen:
     """What a question screen shows; never the correct options."""
 
     attempt_id: int
     test_name: str
-    discipline: Discipline
+    discipline: DisciplineName
     control: ControlKind
     time_limit_minutes: int
     deadline: datetime
@@ -609,54 +642,101 @@ async def _owned_open_attempt(session: AsyncSession, student_id: int, attempt_id
 
 
 async def question_screen(
-    session: AsyncSession, student_id: int, attempt_id: int, position: int
+    session: AsyncSession,
+    student_id: int,
+    attempt_id: int,
+    position: int,
+    after: AnswerResult | None = None,
 ) -> QuestionScreen:
+    """`after`: the press recorded in this same unit, whose attempt (checked then) and
+    questions are reused instead of read again."""
+    if after is not None and after.attempt is not None and after.attempt.id == attempt_id:
+        return await _screen(session, after.attempt, position, after.aqs)
     attempt = await _owned_open_attempt(session, student_id, attempt_id)
     return await _screen(session, attempt, position)
 
 
-async def _screen(session: AsyncSession, attempt: Attempt, position: int) -> QuestionScreen:
-    # Three queries whatever the screen: this runs on every press of an exam.
-    position = min(max(position, 1), attempt.total)
-    aqs = list(
-        await session.scalars(
-            select(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt.id)
+async def _test_header(session: AsyncSession, test_id: int) -> _TestHeader:
+    memo = memo_of(session)
+    key = ("test_header", test_id)
+    header = memo.get(key) if memo is not None else None
+    if header is None:
+        name, control, minutes, discipline = (
+            await session.execute(
+                select(
+                    OnlineTest.name, OnlineTest.control, OnlineTest.time_limit_minutes, Discipline
+                )
+                .join(Discipline, Discipline.id == OnlineTest.discipline_id)
+                .where(OnlineTest.id == test_id)
+            )
+        ).one()
+        header = _TestHeader(
+            name,
+            ControlKind(control),
+            minutes,
+            DisciplineName(discipline.name_kk, discipline.name_ru, discipline.name_en),
         )
-    )
+        if memo is not None:
+            memo.put(key, header, HEADER_TTL_S)
+    return header
+
+
+async def _question_texts(session: AsyncSession, question_id: int) -> _QuestionTexts:
+    """A question's text and its options' texts: immutable once imported, so kept for good."""
+    memo = memo_of(session)
+    key = ("question", question_id)
+    texts = memo.get(key) if memo is not None else None
+    if texts is None:
+        question_text = ""
+        options: dict[int, str] = {}
+        for option_id, option_text, text in await session.execute(
+            select(QuestionOption.id, QuestionOption.text, Question.text)
+            .join(Question, Question.id == QuestionOption.question_id)
+            .where(QuestionOption.question_id == question_id)
+        ):
+            options[option_id] = option_text
+            question_text = text
+        texts = _QuestionTexts(question_text, options)
+        if memo is not None:
+            memo.put(key, texts)
+    return texts
+
+
+async def _screen(
+    session: AsyncSession,
+    attempt: Attempt,
+    position: int,
+    aqs: Sequence[AttemptQuestion] | None = None,
+) -> QuestionScreen:
+    """The screen of `position`; `aqs` are the attempt's questions when already loaded in this
+    unit. One query for the attempt's questions at most: the texts come from the memo."""
+    position = min(max(position, 1), attempt.total)
+    if aqs is None:
+        aqs = list(
+            await session.scalars(
+                select(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt.id)
+            )
+        )
     answered_positions = frozenset(a.position for a in aqs if a.chosen)
     aq = next((a for a in aqs if a.position == position), None)
     if aq is None:
         raise TestingError("not_found")
-    name, control, minutes, discipline = (
-        await session.execute(
-            select(OnlineTest.name, OnlineTest.control, OnlineTest.time_limit_minutes, Discipline)
-            .join(Discipline, Discipline.id == OnlineTest.discipline_id)
-            .where(OnlineTest.id == attempt.test_id)
-        )
-    ).one()
-    question_text = ""
-    texts: dict[int, str] = {}
-    for option_id, option_text, text in await session.execute(
-        select(QuestionOption.id, QuestionOption.text, Question.text)
-        .join(Question, Question.id == QuestionOption.question_id)
-        .where(QuestionOption.question_id == aq.question_id)
-    ):
-        texts[option_id] = option_text
-        question_text = text
+    header = await _test_header(session, attempt.test_id)
+    texts = await _question_texts(session, aq.question_id)
     return QuestionScreen(
         attempt_id=attempt.id,
-        test_name=name,
-        discipline=discipline,
-        control=ControlKind(control),
-        time_limit_minutes=minutes,
+        test_name=header.name,
+        discipline=header.discipline,
+        control=header.control,
+        time_limit_minutes=header.time_limit_minutes,
         deadline=attempt.deadline,
         position=position,
         total=attempt.total,
         answered=len(answered_positions),
         attempt_question_id=aq.id,
         kind=aq.kind,
-        text=question_text,
-        options=[(oid, texts.get(oid, "")) for oid in aq.option_ids],
+        text=texts.text,
+        options=[(oid, texts.options.get(oid, "")) for oid in aq.option_ids],
         chosen=frozenset(aq.chosen or ()),
         draft=frozenset(aq.draft) if aq.draft is not None else None,
         answered_positions=answered_positions,
@@ -671,6 +751,11 @@ class AnswerResult:
     attempt_id: int
     position: int
     status: str
+    # The attempt and its questions as this unit loaded (and changed) them, for the screen
+    # shown next; kept referenced here, or the session's weak identity map lets them go and
+    # the screen would read them again.
+    attempt: Attempt | None = field(default=None, compare=False, repr=False)
+    aqs: tuple[AttemptQuestion, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def late(self) -> bool:
@@ -679,20 +764,27 @@ class AnswerResult:
 
 async def _aq_for_press(
     session: AsyncSession, student_id: int, aq_id: int
-) -> tuple[AttemptQuestion, Attempt]:
-    row = (
+) -> tuple[AttemptQuestion, Attempt, tuple[AttemptQuestion, ...]]:
+    """The pressed question, its attempt and all the attempt's questions, in one query: the
+    screen shown after the press needs the others' answered state."""
+    attempt_of = (
+        select(AttemptQuestion.attempt_id).where(AttemptQuestion.id == aq_id).scalar_subquery()
+    )
+    rows = (
         await session.execute(
             select(AttemptQuestion, Attempt)
             .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
-            .where(AttemptQuestion.id == aq_id)
+            .where(AttemptQuestion.attempt_id == attempt_of)
         )
-    ).first()
-    if row is None or row[1].student_id != student_id:
+    ).all()
+    aqs = tuple(row[0] for row in rows)
+    aq = next((a for a in aqs if a.id == aq_id), None)
+    if aq is None or rows[0][1].student_id != student_id:
         raise TestingError("not_found")
-    aq, attempt = row
+    attempt = rows[0][1]
     if attempt.status != AttemptStatus.open:
         raise TestingError("attempt_finished", attempt_id=attempt.id)
-    return aq, attempt
+    return aq, attempt, aqs
 
 
 def is_late(attempt: Attempt, now: datetime, grace: timedelta = DEFAULT_GRACE) -> bool:
@@ -725,7 +817,7 @@ async def choose_option(
 ) -> AnswerResult:
     """A single-answer choice, or ticking (`selected`) / unticking an option of a
     multiple-answer question. Idempotent: the same press twice changes nothing."""
-    aq, attempt = await _aq_for_press(session, student_id, aq_id)
+    aq, attempt, aqs = await _aq_for_press(session, student_id, aq_id)
     if option_id not in aq.option_ids:
         raise TestingError("not_found")
     if aq.kind == QuestionKind.single and not selected:
@@ -737,14 +829,14 @@ async def choose_option(
             return AnswerResult(attempt.id, aq.position, "unchanged")
         _record(session, aq, [option_id], now)
         await session.flush()
-        return AnswerResult(attempt.id, aq.position, "recorded")
+        return AnswerResult(attempt.id, aq.position, "recorded", attempt, aqs)
     current = set(aq.draft if aq.draft is not None else (aq.chosen or []))
     wanted = current | {option_id} if selected else current - {option_id}
     if aq.draft is not None and wanted == current:
         return AnswerResult(attempt.id, aq.position, "unchanged")
     aq.draft = sorted(wanted)
     await session.flush()
-    return AnswerResult(attempt.id, aq.position, "recorded")
+    return AnswerResult(attempt.id, aq.position, "recorded", attempt, aqs)
 
 
 async def confirm_multiple(
@@ -755,7 +847,7 @@ async def confirm_multiple(
     grace: timedelta = DEFAULT_GRACE,
 ) -> AnswerResult:
     """Record the ticked options of a multiple-answer question as its answer."""
-    aq, attempt = await _aq_for_press(session, student_id, aq_id)
+    aq, attempt, aqs = await _aq_for_press(session, student_id, aq_id)
     if aq.kind != QuestionKind.multiple:
         raise TestingError("not_found")
     if is_late(attempt, now, grace):
@@ -770,7 +862,7 @@ async def confirm_multiple(
         return AnswerResult(attempt.id, aq.position, "unchanged")
     _record(session, aq, draft, now)
     await session.flush()
-    return AnswerResult(attempt.id, aq.position, "recorded")
+    return AnswerResult(attempt.id, aq.position, "recorded", attempt, aqs)
 
 
 async def unanswered_positions(

@@ -7,6 +7,7 @@ types and error classes are exactly the ones production code sees.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import math
@@ -614,6 +615,11 @@ class FakeBotSession(BaseSession):
         }
         self.strict_ampersand = strict_ampersand
         self.requests: list[TelegramMethod[Any]] = []
+        self.chat_requests: defaultdict[int, int] = defaultdict(int)
+        """How many requests named each chat (a cheap "has anything changed" per chat)."""
+        self.callback_answers: dict[str, AnswerCallbackQuery] = {}
+        """The answer given to each callback query, by its id."""
+        self._watchers: set[asyncio.Event] = set()
         self.chats: defaultdict[int, dict[int, ChatMessage]] = defaultdict(dict)
         self.errors: list[tuple[TelegramMethod[Any], int, str]] = []
         """Every error answer given, as (request, error_code, description)."""
@@ -680,6 +686,13 @@ class FakeBotSession(BaseSession):
         self.requests.append(method)
         for captured in _CAPTURES.get():
             captured.append(method)
+        chat_id = getattr(method, "chat_id", None)
+        if isinstance(chat_id, int) or (
+            isinstance(chat_id, str) and chat_id.lstrip("-").isdigit()
+        ):
+            self.chat_requests[int(chat_id)] += 1
+        if isinstance(method, AnswerCallbackQuery):
+            self.callback_answers.setdefault(method.callback_query_id, method)
         api_name = _normalize_method_name(method.__api_method__)
         try:
             self._check_delivery(api_name, method)
@@ -695,7 +708,34 @@ class FakeBotSession(BaseSession):
             result = handler(bot, method, uploads)
         except _ApiError as error:
             return self._respond_error(bot, method, error)
+        finally:
+            for watcher in self._watchers:
+                watcher.set()
         return self._respond(bot, method, result)
+
+    async def wait_until(self, condition: Callable[[], bool], timeout: float) -> bool:  # noqa: ASYNC109
+        """Wait until ``condition()`` holds, checking it now and after each request the bot
+        makes (no polling); ``False`` if it still does not hold after ``timeout`` seconds."""
+        if condition():
+            return True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        changed = asyncio.Event()
+        self._watchers.add(changed)
+        try:
+            while True:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return condition()
+                changed.clear()
+                try:
+                    await asyncio.wait_for(changed.wait(), remaining)
+                except TimeoutError:
+                    return condition()
+                if condition():
+                    return True
+        finally:
+            self._watchers.discard(changed)
 
     async def stream_content(
         self,
@@ -722,6 +762,8 @@ class FakeBotSession(BaseSession):
     def clear(self) -> None:
         """Forget the recorded requests (chat state, files and failures are kept)."""
         self.requests.clear()
+        self.chat_requests.clear()
+        self.callback_answers.clear()
 
     @contextlib.contextmanager
     def capture(self) -> Iterator[list[TelegramMethod[Any]]]:
