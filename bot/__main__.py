@@ -80,10 +80,12 @@ async def run(settings: Settings) -> int:
     from bot.factory import create_bot, create_dispatcher, create_storage
     from bot.handlers import MODULES
     from bot.i18n import build_i18n
+    from bot.services.journal import use_academic_settings
     from db.session import Database
     from scheduler.context import JobContext
     from scheduler.runner import SchedulerService
 
+    use_academic_settings(settings.academic)
     db = Database.from_url(settings.database_url)
     try:
         await migrate(db)

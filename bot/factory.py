@@ -16,7 +16,6 @@ from aiogram.utils.i18n import I18n
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.handlers import MODULES, build_root_router
 from bot.middlewares.callback_guard import CallbackGuardMiddleware
 from bot.middlewares.logging import HandlerNameMiddleware, UpdateLogMiddleware
 from bot.middlewares.sanitize import StripNulMiddleware
@@ -58,10 +57,16 @@ def create_dispatcher(
     db: Database,
     i18n: I18n,
     storage: BaseStorage | None = None,
-    modules: tuple[Module, ...] = MODULES,
+    modules: tuple[Module, ...] | None = None,
     clock: Clock | None = None,
     events_isolation: BaseEventIsolation | None = None,
 ) -> Dispatcher:
+    # The handlers are imported here, not at the top: the scheduler process builds its Bot with
+    # create_bot and must not load them (tests/test_architecture.py).
+    from bot.handlers import MODULES, build_root_router
+
+    if modules is None:
+        modules = MODULES
     dp = Dispatcher(
         storage=storage or MemoryStorage(),
         events_isolation=events_isolation or SimpleEventIsolation(),

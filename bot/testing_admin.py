@@ -28,9 +28,10 @@ from bot.cli import cli_database, cli_settings
 from bot.config import SUPPORTED_LOCALES
 from bot.services import testing as svc
 from bot.services.bounded import BoundedRunError
+from bot.services.errors import DomainError
 from bot.services.question_import import MAX_FILE_BYTES, parse_bank_bounded
 from bot.services.question_import import Difficulty as ImportDifficulty
-from bot.services.testing import TestingError
+from bot.services.testing import DEFAULT_APPEAL_HOURS, MAX_APPEAL_HOURS
 from db.base import utcnow
 from db.models import AcademicPeriod, Discipline, Group, Student
 from db.models.testing import ControlKind, Difficulty, QuestionBank
@@ -221,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--no-shuffle-questions", action="store_true")
     new.add_argument("--no-shuffle-options", action="store_true")
     new.add_argument("--results-after-close", action="store_true")
-    new.add_argument("--appeal-hours", type=int, default=24)
+    new.add_argument("--appeal-hours", type=int, default=DEFAULT_APPEAL_HOURS)
     new.add_argument("--period", help="academic period code (default: the one of the window)")
     new.add_argument("--group", action="append", default=[], help="group code (repeatable)")
     new.add_argument(
@@ -243,7 +244,7 @@ REFUSALS = {
     "bad_counts": "draw at least one question and at most 200",
     "bad_window": "the window must end after it starts",
     "bad_attempts": "attempts: 1 to 10",
-    "bad_appeal_window": "the appeal window is 0 to 720 hours",
+    "bad_appeal_window": f"the appeal window is 0 to {MAX_APPEAL_HOURS} hours",
     "no_targets": "assign the test to at least one --group or --student",
     "bank_name_empty": "the bank name is empty",
 }
@@ -256,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     except CommandError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except TestingError as exc:
+    except DomainError as exc:
         if exc.code == "bank_too_small":
             p = exc.params
             reason = (

@@ -11,7 +11,6 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from bot.demo.core import DEMO_ACCOUNTS
-from bot.services import attendance_checkin as svc
 from bot.services import journal, timetable
 from bot.services.auth import set_password
 from db.models import AcademicPeriod, Student, Teacher, User
@@ -174,14 +173,14 @@ async def test_codes_rotate_and_expire(demo_app: App) -> None:
     await refresh_checkins(ctx)
     assert demo_app.session.requests_of(EditMessageMedia, EditMessageCaption) == []
 
-    demo_app.clock.advance(seconds=svc.checkin_config().rotate_seconds + 1)
+    demo_app.clock.advance(seconds=demo_app.settings.checkin.rotate_seconds + 1)
     await refresh_checkins(ctx)
     assert len(demo_app.session.requests_of(EditMessageMedia)) == 1
     second = _token(_decode(teacher.last_message().photo_bytes))
     assert second != first
 
     # The first code still works for a moment, then no longer.
-    demo_app.clock.advance(seconds=svc.checkin_config().token_ttl_seconds)
+    demo_app.clock.advance(seconds=demo_app.settings.checkin.token_ttl_seconds)
     student = await demo_app.signed_in(*STUDENT)
     await student.send(f"/start a_{first}")
     assert "expired" in student.last_message().text

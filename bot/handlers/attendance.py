@@ -7,185 +7,37 @@ import logging
 from datetime import datetime
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import CommandStart
-from aiogram.filters.callback_data import CallbackData
 from aiogram.filters.command import CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
-    BufferedInputFile,
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    InputMediaPhoto,
     Message,
 )
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
-from bot.config import Settings
+from bot.config import CheckinSettings, Settings
+from bot.delivery.checkin_screen import close_and_report, refresh_qr_message
 from bot.filters import SignedIn
 from bot.handlers.auth import start_sign_in
 from bot.i18n import fmt_date
 from bot.keyboards.academic import class_kind_label
+from bot.keyboards.attendance import AttCb, qr_keyboard
 from bot.keyboards.common import NavCb, back_button, rows
 from bot.modules import MenuItem, Module
 from bot.services import attendance_checkin as svc
 from bot.services.attendance_checkin import ScanStatus
 from bot.services.auth import Viewer
 from bot.ui import esc, show
+from bot.views.attendance import class_line, qr_caption, qr_photo
 from db.models import Role
 from db.models.attendance_checkin import CheckIn
 from db.session import Database
 
 log = logging.getLogger(__name__)
-
-
-class AttCb(CallbackData, prefix="att"):
-    """`a`: open (s = slot id), ref / close / fix (c = check-in id), tog (c, s = student id)."""
-
-    a: str
-    c: int = 0
-    s: int = 0
-
-
-def _discipline_name(checkin: CheckIn, locale: str) -> str:
-    return checkin.meeting.slot.discipline.name(locale)
-
-
-def _class_line(checkin: CheckIn, locale: str) -> str:
-    slot = checkin.meeting.slot
-    return "{discipline} · {kind} · {group}\n{date}, {start}–{end}".format(
-        discipline=esc(_discipline_name(checkin, locale)),
-        kind=class_kind_label(slot.kind),
-        group=esc(slot.group.code),
-        date=fmt_date(checkin.meeting.on_date, locale),
-        start=slot.starts_at.strftime("%H:%M"),
-        end=slot.ends_at.strftime("%H:%M"),
-    )
-
-
-def qr_caption(checkin: CheckIn, counts: svc.Counts, locale: str) -> str:
-    return "\n".join(
-        [
-            _("📷 <b>Attendance check-in</b>"),
-            _class_line(checkin, locale),
-            "",
-            _("Checked in: <b>{present}</b> of {total}").format(
-                present=counts.present, total=counts.total
-            ),
-            _(
-                "Students scan this code with the phone camera. It changes every {seconds} s, "
-                "so a photo of it stops working a minute later."
-            ).format(seconds=svc.checkin_config().rotate_seconds),
-        ]
-    )
-
-
-def qr_keyboard(checkin_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(
-                    text=_("🔄 Refresh"), callback_data=AttCb(a="ref", c=checkin_id).pack()
-                ),
-                InlineKeyboardButton(
-                    text=_("✅ Close the check-in"),
-                    callback_data=AttCb(a="close", c=checkin_id).pack(),
-                ),
-            ]
-        ]
-    )
-
-
-def qr_photo(bot_username: str, token: str) -> BufferedInputFile:
-    # Imported here: qrcode loads PIL, which start-up does not need.
-    from bot.services.qr import qr_png
-
-    return BufferedInputFile(
-        qr_png(svc.start_link(bot_username, token), box_size=8), filename="check-in.png"
-    )
-
-
-async def refresh_qr_message(
-    bot: Bot, db: Database, checkin_id: int, locale: str, now: datetime, *, force: bool = False
-) -> bool:
-    """Bring the teacher's QR message up to date: a new code when the old one is due, the count
-    when it changed; nothing when nothing changed or the last edit was too recent (Telegram
-    throttles edits). Returns whether the message was edited."""
-    config = svc.checkin_config()
-    async with db.write() as session:
-        checkin = await svc.load_checkin(session, checkin_id)
-        if checkin is None or checkin.closed_at is not None or checkin.message_id is None:
-            return False
-        if (
-            not force
-            and checkin.shown_at is not None
-            and (now - checkin.shown_at).total_seconds() < config.refresh_seconds
-        ):
-            return False
-        token = await svc.token_for_screen(session, checkin, now)
-        counts = await svc.counts(session, checkin)
-        new_code = token != checkin.shown_token
-        if not new_code and counts.present == checkin.shown_present:
-            return False
-        checkin.shown_token = token
-        checkin.shown_present = counts.present
-        checkin.shown_at = now
-        chat_id, message_id = checkin.chat_id, checkin.message_id
-        caption = qr_caption(checkin, counts, locale)
-    keyboard = qr_keyboard(checkin_id)
-    try:
-        if new_code:
-            me = await bot.me()
-            await bot.edit_message_media(
-                chat_id=chat_id,
-                message_id=message_id,
-                media=InputMediaPhoto(media=qr_photo(me.username or "", token), caption=caption),
-                reply_markup=keyboard,
-            )
-        else:
-            await bot.edit_message_caption(
-                chat_id=chat_id, message_id=message_id, caption=caption, reply_markup=keyboard
-            )
-    except TelegramBadRequest as exc:
-        if "message is not modified" not in exc.message:
-            log.warning("check-in %s: could not edit the QR message: %s", checkin_id, exc.message)
-        return False
-    return True
-
-
-async def close_and_report(
-    bot: Bot, db: Database, checkin_id: int, locale: str, now: datetime
-) -> tuple[bool, int]:
-    """Close the check-in and turn its QR message into the final count. Returns (was it
-    already closed, how many were marked absent)."""
-    async with db.write() as session:
-        checkin = await svc.load_checkin(session, checkin_id)
-        if checkin is None:
-            return True, 0
-        already = checkin.closed_at is not None
-        absent = await svc.close_checkin(session, checkin, now)
-        counts = await svc.counts(session, checkin)
-        chat_id, message_id = checkin.chat_id, checkin.message_id
-        caption = "\n".join(
-            [
-                _("📷 <b>Attendance check-in</b>: closed"),
-                _class_line(checkin, locale),
-                "",
-                _("Present: {present} of {total}").format(
-                    present=counts.present, total=counts.total
-                ),
-            ]
-        )
-    if not already and chat_id is not None and message_id is not None:
-        try:
-            await bot.edit_message_caption(
-                chat_id=chat_id, message_id=message_id, caption=caption, reply_markup=None
-            )
-        except TelegramBadRequest as exc:
-            log.info("check-in %s: QR message not edited: %s", checkin_id, exc.message)
-    return already, absent
 
 
 # ---- the teacher's screens -------------------------------------------------------------------
@@ -261,7 +113,7 @@ def _correction_screen(
 ) -> tuple[str, InlineKeyboardMarkup]:
     lines = [
         _("📋 <b>Attendance</b> (final; tap a student to correct)"),
-        _class_line(checkin, locale),
+        class_line(checkin, locale),
         "",
         _("Present: {present} of {total}").format(present=counts.present, total=counts.total),
     ]
@@ -311,13 +163,14 @@ async def on_att(
                 on_date=today,
                 now=now,
                 tz=settings.tz,
+                config=settings.checkin,
             )
             checkin_id, closed = checkin.id, checkin.closed_at is not None
         await callback.answer()
         if closed:
             await _show_correction(callback, db, viewer, checkin_id, locale)
             return
-        await _send_qr(callback, bot, db, checkin_id, locale, now)
+        await _send_qr(callback, bot, db, checkin_id, locale, now, settings.checkin)
     elif action == "ref":
         async with db.read() as session:
             checkin = await svc.teacher_checkin(session, callback_data.c, teacher_id)
@@ -325,7 +178,7 @@ async def on_att(
         if closed:
             await callback.answer(_("This check-in is closed."), show_alert=True)
             return
-        edited = await refresh_qr_message(bot, db, callback_data.c, locale, now)
+        edited = await refresh_qr_message(bot, db, callback_data.c, locale, now, settings.checkin)
         await callback.answer(_("Updated.") if edited else _("Nothing new yet."))
     elif action == "close":
         async with db.read() as session:
@@ -348,15 +201,21 @@ async def on_att(
 
 
 async def _send_qr(
-    callback: CallbackQuery, bot: Bot, db: Database, checkin_id: int, locale: str, now: datetime
+    callback: CallbackQuery,
+    bot: Bot,
+    db: Database,
+    checkin_id: int,
+    locale: str,
+    now: datetime,
+    config: CheckinSettings,
 ) -> None:
     me = await bot.me()
     async with db.write() as session:
         checkin = await svc.load_checkin(session, checkin_id)
         assert checkin is not None
-        token = await svc.issue_token(session, checkin, now)
+        token = await svc.issue_token(session, checkin, now, config)
         counts = await svc.counts(session, checkin)
-        caption = qr_caption(checkin, counts, locale)
+        caption = qr_caption(checkin, counts, locale, config.rotate_seconds)
     sent = await bot.send_photo(
         callback.from_user.id,
         qr_photo(me.username or "", token),

@@ -54,9 +54,9 @@ from bot.services import journal as journal_svc
 from bot.services import service_centre as sc
 from bot.services import testing as testing_svc
 from bot.services.auth import Viewer
+from bot.services.errors import DomainError
 from bot.services.exports import Column, Sheet, file_name, workbook_bytes
 from bot.services.fonts import FontNotFoundError
-from bot.services.testing import TestingError
 from bot.ui import esc, show
 from bot.views.common import current_locale
 from bot.views.service_centre import status_label
@@ -659,7 +659,7 @@ async def on_test_results(
             await testing_svc.check_discipline_rights(
                 session, viewer.role, viewer.teacher_id, test.discipline_id
             )
-        except TestingError:
+        except DomainError:
             await _refuse(callback)
             return
         lines = await data.test_results(session, test.id)

@@ -8,21 +8,18 @@ continues where they were. Test screens are sent with content protection.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.delivery.render import Rendered, renderer
 from bot.filters import SignedIn
-from bot.i18n import fmt_datetime, fmt_number
+from bot.i18n import fmt_datetime
 from bot.keyboards.appeals import offer_keyboard as appeal_offer_keyboard
 from bot.keyboards.appeals import offer_text as appeal_offer_text
 from bot.keyboards.common import NavCb, back_button, home_button
@@ -41,8 +38,10 @@ from bot.modules import HomeContext, MenuItem, Module
 from bot.services import appeals as appeals_svc
 from bot.services import testing as svc
 from bot.services.auth import Viewer
-from bot.services.testing import AssignedTest, QuestionScreen, TestingError
+from bot.services.errors import DomainError
+from bot.services.testing import AssignedTest, QuestionScreen
 from bot.ui import SAFE_TEXT_LIMIT, esc, show
+from bot.views.common import current_locale, num
 from db.models import Role
 from db.models.testing import Attempt, ControlKind, FinishReason, QuestionKind
 from db.session import Database
@@ -65,30 +64,13 @@ def control_name(control: ControlKind | str) -> str:
     }[ControlKind(control)]
 
 
-def error_text(exc: TestingError) -> str:
-    p = exc.params
-    texts = {
-        "not_found": lambda: _("This button is no longer available."),
-        "attempt_finished": lambda: _("This test attempt is already finished."),
-        "attempt_open": lambda: _("This attempt is still in progress."),
-        "not_open_yet": lambda: _("This test is not open yet."),
-        "window_closed": lambda: _("The window of this test has closed."),
-        "no_attempts_left": lambda: _("You have no attempts left for this test."),
-        "choose_something": lambda: _("Tick at least one option first."),
-        "bank_too_small": lambda: _(
-            "The question bank has too few questions of this level: {have} of {wanted}."
-        ).format(have=p.get("have", 0), wanted=p.get("wanted", 0)),
-    }
-    make = texts.get(exc.code)
-    return make() if make else _("This action is not available.")
-
-
-def _locale() -> str:
-    return get_i18n().current_locale
+def error_text(exc: DomainError) -> str:
+    """A refusal as the reader sees it."""
+    return exc.user_message() or _("This action is not available.")
 
 
 def _when(value: datetime, tz: ZoneInfo) -> str:
-    return fmt_datetime(value, _locale(), tz, "short")
+    return fmt_datetime(value, current_locale(), tz, "short")
 
 
 def _clock_text(value: datetime, tz: ZoneInfo) -> str:
@@ -99,10 +81,6 @@ def _left(deadline: datetime, now: datetime) -> str:
     seconds = max(int((deadline - now).total_seconds()), 0)
     hours, rest = divmod(seconds, 3600)
     return f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
-
-
-def _num(value: Decimal | int | None) -> str:
-    return fmt_number(value, _locale()) if value is not None else "—"
 
 
 # ------------------------------------------------------------------------------ screens
@@ -122,7 +100,7 @@ def _test_lines(item: AssignedTest, now: datetime, tz: ZoneInfo) -> list[str]:
     }[state]()
     return [
         f"📝 <b>{esc(test.name)}</b>",
-        _("Discipline: {name}").format(name=esc(test.discipline.name(_locale()))),
+        _("Discipline: {name}").format(name=esc(test.discipline.name(current_locale()))),
         _("Kind of control: {kind}").format(kind=control_name(test.control)),
         _("Window: {start} – {end}").format(
             start=_when(test.opens_at, tz), end=_when(test.closes_at, tz)
@@ -238,13 +216,13 @@ def default_rules() -> str:
 
 async def rules_body(db: Database) -> str:
     async with db.read() as session:
-        custom = await svc.rules_text(session, _locale())
+        custom = await svc.rules_text(session, current_locale())
     return esc(custom) if custom else default_rules()
 
 
 def question_text(screen: QuestionScreen, now: datetime) -> str:
     head = [
-        _("Discipline: {name}").format(name=esc(screen.discipline.name(_locale()))),
+        _("Discipline: {name}").format(name=esc(screen.discipline.name(current_locale()))),
         _("Kind of control: {kind}").format(kind=control_name(screen.control)),
         _("Testing time: {minutes} min").format(minutes=screen.time_limit_minutes),
         _("⏳ Time left: <b>{left}</b>").format(left=_left(screen.deadline, now)),
@@ -304,7 +282,7 @@ def result_text(
     lines += [
         _("<b>Testing finished</b>"),
         esc(viewer.full_name),
-        _("Discipline: {name}").format(name=esc(view.discipline.name(_locale()))),
+        _("Discipline: {name}").format(name=esc(view.discipline.name(current_locale()))),
         _("Kind of control: {kind}").format(kind=control_name(test.control)),
         _("Attempt: {n}").format(n=attempt.number),
         _("Start of testing: {time}").format(time=_clock_text(attempt.started_at, tz)),
@@ -330,13 +308,13 @@ def result_text(
         lines += [
             "",
             _("<b>Final grades</b>"),
-            _("Current average: {value}").format(value=_num(final.current)),
-            _("Midterm control 1: {value}").format(value=_num(final.midterm1)),
-            _("Midterm control 2: {value}").format(value=_num(final.midterm2)),
-            _("Admission rating: {value}").format(value=_num(final.admission)),
-            _("Exam: {value}").format(value=_num(final.exam)),
+            _("Current average: {value}").format(value=num(final.current)),
+            _("Midterm control 1: {value}").format(value=num(final.midterm1)),
+            _("Midterm control 2: {value}").format(value=num(final.midterm2)),
+            _("Admission rating: {value}").format(value=num(final.admission)),
+            _("Exam: {value}").format(value=num(final.exam)),
             _("Final grade: {value}").format(
-                value=_num(final.final) + (f" ({esc(final.letter)})" if final.letter else "")
+                value=num(final.final) + (f" ({esc(final.letter)})" if final.letter else "")
             ),
         ]
     lines += [
@@ -348,7 +326,7 @@ def result_text(
         _("Correct: easy {easy}, medium {medium}, hard {hard}").format(
             easy=attempt.easy_correct, medium=attempt.medium_correct, hard=attempt.hard_correct
         ),
-        _("<b>Test score: {score}</b>").format(score=_num(attempt.score)),
+        _("<b>Test score: {score}</b>").format(score=num(attempt.score)),
     ]
     return "\n".join(lines)
 
@@ -508,7 +486,7 @@ async def on_screen(
                 if action == "cont":
                     item = await svc.assigned_test(session, viewer.student_id, ident, now)
                     if item.open_attempt_id is None:
-                        raise TestingError("attempt_finished")
+                        raise svc.refusal("attempt_finished")
                 attempt, created = await svc.start_attempt(session, viewer.student_id, ident, now)
                 attempt_id = attempt.id
                 first = 1
@@ -574,7 +552,7 @@ async def on_screen(
             await callback.answer()
         else:
             await callback.answer(_("This button is no longer available."))
-    except TestingError as exc:
+    except DomainError as exc:
         await callback.answer(error_text(exc), show_alert=exc.code not in ("not_found",))
 
 
@@ -605,7 +583,7 @@ async def on_answer(
                 screen = await svc.question_screen(
                     session, viewer.student_id, result.attempt_id, result.position, result
                 )
-    except TestingError as exc:
+    except DomainError as exc:
         await callback.answer(error_text(exc), show_alert=exc.code == "attempt_finished")
         return
     if result.late:
@@ -645,7 +623,7 @@ async def on_confirm(
                 screen = await svc.question_screen(
                     session, viewer.student_id, result.attempt_id, result.position, result
                 )
-    except TestingError as exc:
+    except DomainError as exc:
         await callback.answer(error_text(exc), show_alert=exc.code != "not_found")
         return
     if result.late:
@@ -677,70 +655,6 @@ async def home_lines(ctx: HomeContext) -> list[str]:
         )
         for t in tests[:3]
     ]
-
-
-def _param_discipline(params: dict[str, Any], locale: str) -> str:
-    return str(params.get(f"discipline_{locale}") or params.get("discipline_ru") or "")
-
-
-@renderer("testing.result_released")
-def render_result_released(params: dict[str, Any], locale: str) -> Rendered:
-    text = _(
-        "📊 <b>Test results are out</b>\n\n{name}\nDiscipline: {discipline}\n"
-        "Correct answers: {correct} of {total}\n<b>Test score: {score}</b>"
-    ).format(
-        name=esc(params.get("name", "")),
-        discipline=esc(_param_discipline(params, locale)),
-        correct=params.get("correct", 0),
-        total=params.get("total", 0),
-        score=esc(fmt_number(Decimal(str(params.get("score", "0"))), locale)),
-    )
-    button = InlineKeyboardButton(
-        text=_("📊 Open the result"),
-        callback_data=QuizCb(a="res", i=int(params.get("attempt_id", 0))).pack(),
-    )
-    return Rendered(text=text, buttons=[[button]], protect=True)
-
-
-@renderer("testing.attempt_closed")
-def render_attempt_closed(params: dict[str, Any], locale: str) -> Rendered:
-    if params.get("score") is None:
-        text = _(
-            "⏰ The time for the test «{name}» is up. Your answers are recorded; the results "
-            "will be shown after the test window closes."
-        ).format(name=esc(params.get("name", "")))
-    else:
-        text = _(
-            "⏰ The time for the test «{name}» is up: the attempt was closed and scored.\n"
-            "<b>Test score: {score}</b>"
-        ).format(
-            name=esc(params.get("name", "")),
-            score=esc(fmt_number(Decimal(str(params["score"])), locale)),
-        )
-    button = InlineKeyboardButton(
-        text=_("📊 Open the result"),
-        callback_data=QuizCb(a="res", i=int(params.get("attempt_id", 0))).pack(),
-    )
-    return Rendered(text=text, buttons=[[button]], protect=True)
-
-
-@renderer("testing.assigned")
-def render_assigned(params: dict[str, Any], locale: str) -> Rendered:
-    tz = ZoneInfo(str(params.get("tz", "Asia/Almaty")))
-    opens = datetime.fromisoformat(str(params["opens_at"]))
-    closes = datetime.fromisoformat(str(params["closes_at"]))
-    text = _(
-        "📝 <b>A test is assigned to you</b>\n\n{name}\nDiscipline: {discipline}\n"
-        "Window: {start} – {end}\nTime limit: {minutes} min"
-    ).format(
-        name=esc(params.get("name", "")),
-        discipline=esc(_param_discipline(params, locale)),
-        start=fmt_datetime(opens, locale, tz, "short"),
-        end=fmt_datetime(closes, locale, tz, "short"),
-        minutes=params.get("minutes", 0),
-    )
-    button = InlineKeyboardButton(text=_("📝 Testing"), callback_data=NavCb(to="testing").pack())
-    return Rendered(text=text, buttons=[[button]])
 
 
 def get_router() -> Router:

@@ -39,6 +39,7 @@ from bot.modules import MenuItem, Module
 from bot.services import testing as svc
 from bot.services.auth import Viewer
 from bot.services.bounded import BoundedRunError
+from bot.services.errors import DomainError
 from bot.services.notify import NoticeKind, notify_many
 from bot.services.question_import import (
     MAX_FILE_BYTES,
@@ -47,7 +48,6 @@ from bot.services.question_import import (
     parse_bank_bounded,
 )
 from bot.services.question_import import Difficulty as ImportDifficulty
-from bot.services.testing import TestingError
 from bot.ui import esc, show, split_text
 from bot.views.common import current_locale
 from db.models import Group, Role, Student
@@ -98,41 +98,6 @@ def reason_text(reason: ProblemReason | str) -> str:
         ProblemReason.unsupported: lambda: _("unsupported question type"),
         ProblemReason.bad_file: lambda: _("the file cannot be read"),
     }.get(ProblemReason(reason), lambda: _("refused for another reason"))()
-
-
-def too_few_text(difficulty: str, have: int, wanted: int) -> str:
-    texts = {
-        Difficulty.easy: lambda: _(
-            "The bank has too few easy questions: {have}, the test needs {wanted}."
-        ),
-        Difficulty.medium: lambda: _(
-            "The bank has too few medium questions: {have}, the test needs {wanted}."
-        ),
-        Difficulty.hard: lambda: _(
-            "The bank has too few hard questions: {have}, the test needs {wanted}."
-        ),
-    }
-    return texts[Difficulty(difficulty)]().format(have=have, wanted=wanted)
-
-
-def staff_error_text(exc: TestingError) -> str:
-    p = exc.params
-    texts = {
-        "not_your_discipline": lambda: _("You do not teach this discipline."),
-        "bank_name_empty": lambda: _("The bank name is empty."),
-        "bad_name": lambda: _("The name must be 1 to 200 characters."),
-        "bad_time_limit": lambda: _("The time limit is 1 to 1440 minutes."),
-        "bad_counts": lambda: _("Draw at least one question and at most 200."),
-        "bad_window": lambda: _("The window must end after it starts."),
-        "bad_attempts": lambda: _("Attempts: 1 to 10."),
-        "bad_appeal_window": lambda: _("The appeal window is 0 to 720 hours."),
-        "no_targets": lambda: _("Choose at least one group or student."),
-        "bank_too_small": lambda: too_few_text(
-            p.get("difficulty", "medium"), p.get("have", 0), p.get("wanted", 0)
-        ),
-    }
-    make = texts.get(exc.code)
-    return make() if make else error_text(exc)
 
 
 def _back(action: str = "home", i: int = 0, p: int = 0) -> InlineKeyboardButton:
@@ -325,8 +290,8 @@ async def on_staff(
             await callback.answer(_("This button is no longer available."))
             return
         await handler(callback, state, db, viewer, clock, settings, locale, i, p)
-    except TestingError as exc:
-        await callback.answer(staff_error_text(exc), show_alert=True)
+    except DomainError as exc:
+        await callback.answer(error_text(exc), show_alert=True)
 
 
 async def _home(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
@@ -409,9 +374,9 @@ async def on_bank_file(
                 )
                 added = outcome.added
                 problems += outcome.problems
-    except TestingError as exc:
+    except DomainError as exc:
         await state.clear()
-        await message.answer(staff_error_text(exc))
+        await message.answer(error_text(exc))
         return
     await state.clear()
     pages = format_report(filename, parsed.format, added, problems)
@@ -516,7 +481,7 @@ async def _dialogue_bank(db: Database, viewer: Viewer, data: dict[str, Any]) -> 
     async with db.read() as session:
         bank = await session.get(QuestionBank, int(data.get("bank_id", 0)))
         if bank is None or bank.discipline_id != int(data.get("discipline_id", 0)):
-            raise TestingError("not_found")
+            raise svc.refusal("not_found")
         await svc.check_discipline_rights(
             session, viewer.role, viewer.teacher_id, bank.discipline_id
         )
@@ -559,7 +524,7 @@ async def _nc(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
     data = await state.get_data()
     kinds = list(ControlKind)
     if "name" not in data or not 0 <= p < len(kinds):
-        raise TestingError("not_found")
+        raise svc.refusal("not_found")
     await state.update_data(control=kinds[p].value)
     await state.set_state(NewTest.minutes)
     await cb.answer()
@@ -579,9 +544,9 @@ async def on_minutes(message: Message, state: FSMContext, db: Database, viewer: 
     data = await state.get_data()
     try:
         bank = await _dialogue_bank(db, viewer, data)
-    except TestingError as exc:
+    except DomainError as exc:
         await state.clear()
-        await message.answer(staff_error_text(exc))
+        await message.answer(error_text(exc))
         return
     async with db.read() as session:
         counts = await svc.bank_counts(session, bank.id)
@@ -614,9 +579,9 @@ async def on_counts(message: Message, state: FSMContext, db: Database, viewer: V
     data = await state.get_data()
     try:
         bank = await _dialogue_bank(db, viewer, data)
-    except TestingError as exc:
+    except DomainError as exc:
         await state.clear()
-        await message.answer(staff_error_text(exc))
+        await message.answer(error_text(exc))
         return
     async with db.read() as session:
         counts = await svc.bank_counts(session, bank.id)
@@ -625,14 +590,7 @@ async def on_counts(message: Message, state: FSMContext, db: Database, viewer: V
     ):
         if wanted > counts[difficulty]:
             await message.answer(
-                staff_error_text(
-                    TestingError(
-                        "bank_too_small",
-                        difficulty=difficulty.value,
-                        wanted=wanted,
-                        have=counts[difficulty],
-                    )
-                )
+                svc.too_few_text(difficulty.value, counts[difficulty], wanted)
                 + "\n"
                 + _("Send the three numbers again:")
             )
@@ -693,7 +651,7 @@ def _options_screen(
     sq = bool(data.get("sq", True))
     so = bool(data.get("so", True))
     held = bool(data.get("held", False))
-    appeal = int(data.get("appeal", 24))
+    appeal = int(data.get("appeal", svc.DEFAULT_APPEAL_HOURS))
     lines = [
         _("<b>New test</b>\n\nStep 8. Settings (tap to change):"),
         "",
@@ -720,7 +678,7 @@ def _options_screen(
 async def _dialogue_data(state: FSMContext, *keys: str) -> dict[str, Any]:
     data = await state.get_data()
     if any(k not in data for k in keys):
-        raise TestingError("not_found")
+        raise svc.refusal("not_found")
     return data
 
 
@@ -732,7 +690,7 @@ async def _toggle(cb, state, db, viewer, clock, settings, locale, i, p, key: str
     if key == "attempts":
         data["attempts"] = int(data.get("attempts", 1)) % 3 + 1
     elif key == "appeal":
-        current = int(data.get("appeal", 24))
+        current = int(data.get("appeal", svc.DEFAULT_APPEAL_HOURS))
         index = APPEAL_CHOICES.index(current) if current in APPEAL_CHOICES else 0
         data["appeal"] = APPEAL_CHOICES[(index + 1) % len(APPEAL_CHOICES)]
     else:
@@ -815,7 +773,7 @@ async def _gt(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
     data = await _dialogue_data(state, *_READY)
     async with db.read() as session:
         if await session.get(Group, i) is None:
-            raise TestingError("not_found")
+            raise svc.refusal("not_found")
     groups = set(data.get("groups", []))
     groups ^= {i}
     data["groups"] = sorted(groups)
@@ -880,7 +838,7 @@ async def _nx(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
         shuffle_questions=bool(data.get("sq", True)),
         shuffle_options=bool(data.get("so", True)),
         results_after_close=bool(data.get("held", False)),
-        appeal_window_hours=int(data.get("appeal", 24)),
+        appeal_window_hours=int(data.get("appeal", svc.DEFAULT_APPEAL_HOURS)),
     )
     async with db.write() as session:
         await svc.check_discipline_rights(
@@ -966,7 +924,7 @@ async def _owned_test(db: Database, viewer: Viewer, test_id: int) -> OnlineTest:
     async with db.read() as session:
         test = await session.get(OnlineTest, test_id)
         if test is None:
-            raise TestingError("not_found")
+            raise svc.refusal("not_found")
         await svc.check_discipline_rights(
             session, viewer.role, viewer.teacher_id, test.discipline_id
         )
@@ -1080,9 +1038,9 @@ async def _rules(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
 
 async def _re(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
     if viewer.role not in (Role.staff, Role.admin):
-        raise TestingError("not_found")
+        raise svc.refusal("not_found")
     if not 0 <= p < len(SUPPORTED_LOCALES):
-        raise TestingError("not_found")
+        raise svc.refusal("not_found")
     await state.set_state(EditRules.text)
     await state.update_data(rules_locale=SUPPORTED_LOCALES[p])
     await cb.answer()

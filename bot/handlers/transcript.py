@@ -7,7 +7,6 @@ import asyncio
 import logging
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatAction
@@ -26,7 +25,6 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.delivery.render import Rendered, renderer
 from bot.handlers.verification import may_revoke_transcripts
 from bot.i18n import DOCUMENT_DATE_FORMAT, DOCUMENT_DATE_FORMATS, fmt_date, fmt_number
 from bot.keyboards.academic import (
@@ -424,28 +422,6 @@ async def on_revoke_reason(
 async def on_revoke_not_text(message: Message) -> None:
     """Anything but text while the reason is expected."""
     await message.answer(_("Type the reason in words (at most 1000 characters)."))
-
-
-@renderer("documents.transcript_verified")
-def render_transcript_verified(params: dict[str, Any], locale: str) -> Rendered:
-    text = _("🔎 Your transcript №{number} has just been checked through its QR code.").format(
-        number=esc(params.get("number"))
-    )
-    return Rendered(text=text, buttons=[[_open_transcript_button()]])
-
-
-@renderer("documents.transcript_revoked")
-def render_transcript_revoked(params: dict[str, Any], locale: str) -> Rendered:
-    text = _("⛔ Your transcript №{number} has been revoked. Reason: {reason}").format(
-        number=esc(params.get("number")), reason=esc(str(params.get("reason") or "")[:500])
-    )
-    return Rendered(text=text, buttons=[[_open_transcript_button()]])
-
-
-def _open_transcript_button() -> InlineKeyboardButton:
-    return InlineKeyboardButton(
-        text=_("🎓 Transcript"), callback_data=NavCb(to="transcript").pack()
-    )
 
 
 def get_router() -> Router:

@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import enum
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from bot.config import load_env
+from bot.config import CheckinSettings
 from bot.services import journal, timetable
 from bot.services.errors import DomainError
 from bot.services.i18n import _
@@ -35,43 +33,6 @@ from db.models.attendance_checkin import CheckIn, CheckInToken
 
 START_PREFIX = "a_"
 TOKEN_PATTERN = r"^a_[A-Za-z0-9_-]{8,32}$"
-
-
-@dataclass(frozen=True, slots=True)
-class CheckinConfig:
-    rotate_seconds: int = 30
-    token_ttl_seconds: int = 60
-    refresh_seconds: int = 5
-    auto_close_minutes: int = 30
-
-
-def load_checkin_config(env: Mapping[str, str]) -> CheckinConfig:
-    def number(name: str, default: int, low: int, high: int) -> int:
-        raw = (env.get(name) or "").strip()
-        if not raw:
-            return default
-        try:
-            value = int(raw)
-        except ValueError as exc:
-            raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
-        if not low <= value <= high:
-            raise ValueError(f"{name} must be between {low} and {high}, got {value}")
-        return value
-
-    rotate = number("CHECKIN_ROTATE_SECONDS", 30, 5, 600)
-    return CheckinConfig(
-        rotate_seconds=rotate,
-        # A code must outlive its time on the screen, or a student scanning at the last second
-        # would be refused.
-        token_ttl_seconds=max(rotate + 5, number("CHECKIN_TOKEN_TTL_SECONDS", 60, 10, 1800)),
-        refresh_seconds=number("CHECKIN_REFRESH_SECONDS", 5, 2, 60),
-        auto_close_minutes=number("CHECKIN_AUTO_CLOSE_MINUTES", 30, 0, 600),
-    )
-
-
-@lru_cache(maxsize=1)
-def checkin_config() -> CheckinConfig:
-    return load_checkin_config(load_env())
 
 
 def start_link(bot_username: str, token: str) -> str:
@@ -121,6 +82,7 @@ async def open_checkin(
     on_date: date,
     now: datetime,
     tz: ZoneInfo,
+    config: CheckinSettings,
 ) -> CheckIn:
     """The check-in of the teacher's class on `on_date`, opened on first call."""
     found = await timetable.slot_on(session, slot_id, on_date)
@@ -133,7 +95,7 @@ async def open_checkin(
     if checkin is not None:
         return checkin
     ends = datetime.combine(on_date, slot.ends_at, tzinfo=tz)
-    closes_at = max(ends, now) + timedelta(minutes=checkin_config().auto_close_minutes)
+    closes_at = max(ends, now) + timedelta(minutes=config.auto_close_minutes)
     checkin = CheckIn(
         meeting_id=meeting.id, teacher_id=teacher_id, opened_at=now, closes_at=closes_at
     )
@@ -176,7 +138,9 @@ async def load_checkin(session: AsyncSession, checkin_id: int) -> CheckIn | None
     )
 
 
-async def issue_token(session: AsyncSession, checkin: CheckIn, now: datetime) -> str:
+async def issue_token(
+    session: AsyncSession, checkin: CheckIn, now: datetime, config: CheckinSettings
+) -> str:
     """A fresh code for the screen; older codes stay valid until they expire."""
     token = secrets.token_urlsafe(12)
     session.add(
@@ -184,7 +148,7 @@ async def issue_token(session: AsyncSession, checkin: CheckIn, now: datetime) ->
             checkin_id=checkin.id,
             token=token,
             issued_at=now,
-            expires_at=now + timedelta(seconds=checkin_config().token_ttl_seconds),
+            expires_at=now + timedelta(seconds=config.token_ttl_seconds),
         )
     )
     await session.flush()
@@ -200,13 +164,15 @@ async def latest_token(session: AsyncSession, checkin_id: int) -> CheckInToken |
     )
 
 
-async def token_for_screen(session: AsyncSession, checkin: CheckIn, now: datetime) -> str:
+async def token_for_screen(
+    session: AsyncSession, checkin: CheckIn, now: datetime, config: CheckinSettings
+) -> str:
     """The code to show now: the latest one while it is young enough, else a new one."""
     latest = await latest_token(session, checkin.id)
-    rotate = timedelta(seconds=checkin_config().rotate_seconds)
+    rotate = timedelta(seconds=config.rotate_seconds)
     if latest is not None and now - latest.issued_at < rotate:
         return latest.token
-    return await issue_token(session, checkin, now)
+    return await issue_token(session, checkin, now, config)
 
 
 @dataclass(frozen=True, slots=True)

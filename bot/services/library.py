@@ -9,11 +9,11 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from aiogram.utils.i18n import gettext as _
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.errors import DomainError
+from bot.services.i18n import _
 from db.models.library import ItemKind, LibraryItem, LibrarySearch
 
 LANGUAGES = ("kk", "ru", "en")

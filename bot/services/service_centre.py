@@ -14,14 +14,13 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from aiogram.utils.i18n import get_i18n
-from aiogram.utils.i18n import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
 from bot.i18n import DOCUMENT_DATE_FORMAT, DOCUMENT_DATE_FORMATS
 from bot.services.errors import DomainError
+from bot.services.i18n import _, current_locale
 from bot.services.notify import NoticeKind, notify
 from db.models import Faculty, Group, Programme, Role, Student, User
 from db.models.delivery import Delivery
@@ -928,7 +927,7 @@ def certificate_labels() -> CertificateLabels:
         verify_caption=_("Scan to check that this document is genuine"),
         verify_url=_("Link: {url}"),
         stamp=_("Stamp"),
-        date_format=DOCUMENT_DATE_FORMATS.get(get_i18n().current_locale, DOCUMENT_DATE_FORMAT),
+        date_format=DOCUMENT_DATE_FORMATS.get(current_locale(), DOCUMENT_DATE_FORMAT),
     )
 
 

@@ -10,10 +10,9 @@ Correctness stays in the database until the attempt is scored.
 from __future__ import annotations
 
 import hashlib
-import os
 import random
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -24,9 +23,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.config import Settings
+from bot.config import Settings, TestingSettings
 from bot.services import grading, journal
 from bot.services.errors import DomainError
+from bot.services.i18n import _
 from bot.services.question_import import ImportProblem, ParsedQuestion, ProblemReason
 from db.memo import memo_of
 from db.models import Discipline, Group, Role, Student, User
@@ -48,35 +48,75 @@ from db.models.testing import (
     TestingRulesText,
 )
 
-DEFAULT_GRACE = timedelta(seconds=30)
+DEFAULT_GRACE = timedelta(seconds=TestingSettings().grace_seconds)
 DIFFICULTIES = (Difficulty.easy, Difficulty.medium, Difficulty.hard)
 MAX_TIME_LIMIT_MINUTES = 24 * 60
 MAX_QUESTIONS = 200
 MAX_ATTEMPTS = 10
+# Hours after the results during which a student may appeal: the default, and at most 30 days.
+DEFAULT_APPEAL_HOURS = 24
 MAX_APPEAL_HOURS = 24 * 30
 _HUNDRED = Decimal(100)
 _CENT = Decimal("0.01")
 
 
 def grace_period(settings: Settings) -> timedelta:
-    """How late an answer may arrive after the deadline (network delays): 30 s unless the
-    TESTING_GRACE_SECONDS setting says otherwise."""
-    raw = settings.extra.get("TESTING_GRACE_SECONDS") or os.environ.get("TESTING_GRACE_SECONDS")
-    try:
-        seconds = int(raw) if raw else int(DEFAULT_GRACE.total_seconds())
-    except ValueError:
-        seconds = int(DEFAULT_GRACE.total_seconds())
-    return timedelta(seconds=max(seconds, 0))
+    """How late an answer may arrive after the deadline (network delays): TESTING_GRACE_SECONDS
+    (Settings.testing, checked at start-up), 30 s unless set."""
+    return timedelta(seconds=settings.testing.grace_seconds)
 
 
-class TestingError(DomainError):
-    """A refusal with a code; the handlers translate the code for the reader."""
+_REFUSALS: dict[str, Callable[[dict[str, Any]], str]] = {
+    # What the student reads.
+    "not_found": lambda p: _("This button is no longer available."),
+    "attempt_finished": lambda p: _("This test attempt is already finished."),
+    "attempt_open": lambda p: _("This attempt is still in progress."),
+    "not_open_yet": lambda p: _("This test is not open yet."),
+    "window_closed": lambda p: _("The window of this test has closed."),
+    "no_attempts_left": lambda p: _("You have no attempts left for this test."),
+    "choose_something": lambda p: _("Tick at least one option first."),
+    "bank_too_small": lambda p: _(
+        "The question bank has too few questions of this level: {have} of {wanted}."
+    ).format(have=p.get("have", 0), wanted=p.get("wanted", 0)),
+    # What the teacher reads.
+    "not_your_discipline": lambda p: _("You do not teach this discipline."),
+    "bank_name_empty": lambda p: _("The bank name is empty."),
+    "bad_name": lambda p: _("The name must be 1 to 200 characters."),
+    "bad_time_limit": lambda p: _("The time limit is 1 to 1440 minutes."),
+    "bad_counts": lambda p: _("Draw at least one question and at most 200."),
+    "bad_window": lambda p: _("The window must end after it starts."),
+    "bad_attempts": lambda p: _("Attempts: 1 to 10."),
+    "bad_appeal_window": lambda p: _("The appeal window is 0 to {hours} hours.").format(
+        hours=MAX_APPEAL_HOURS
+    ),
+    "no_targets": lambda p: _("Choose at least one group or student."),
+}
 
-    __test__ = False
 
-    def __init__(self, code: str, **params: Any) -> None:
-        super().__init__(code)
-        self.params = params
+def refusal(code: str, **params: Any) -> DomainError:
+    """A refusal of the testing rules, with the text the student or teacher reads."""
+
+    def message() -> str:
+        make = _REFUSALS.get(code)
+        return make(params) if make else _("This action is not available.")
+
+    return DomainError(code, message, **params)
+
+
+def too_few_text(difficulty: str, have: int, wanted: int) -> str:
+    """The teacher's answer when a bank cannot fill a test of one difficulty."""
+    texts = {
+        Difficulty.easy: lambda: _(
+            "The bank has too few easy questions: {have}, the test needs {wanted}."
+        ),
+        Difficulty.medium: lambda: _(
+            "The bank has too few medium questions: {have}, the test needs {wanted}."
+        ),
+        Difficulty.hard: lambda: _(
+            "The bank has too few hard questions: {have}, the test needs {wanted}."
+        ),
+    }
+    return texts[Difficulty(difficulty)]().format(have=have, wanted=wanted)
 
 
 # ---------------------------------------------------------------------------------- banks
@@ -104,7 +144,7 @@ async def get_or_create_bank(
 ) -> QuestionBank:
     name = " ".join(name.split())[:200]
     if not name:
-        raise TestingError("bank_name_empty")
+        raise refusal("bank_name_empty")
     bank = await session.scalar(
         select(QuestionBank).where(
             QuestionBank.discipline_id == discipline_id, QuestionBank.name == name
@@ -224,10 +264,10 @@ async def check_discipline_rights(
 ) -> Discipline:
     discipline = await session.get(Discipline, discipline_id)
     if discipline is None:
-        raise TestingError("not_found")
+        raise refusal("not_found")
     ids = await manageable_discipline_ids(session, role, teacher_id)
     if ids is not None and discipline_id not in ids:
-        raise TestingError("not_your_discipline")
+        raise refusal("not_your_discipline")
     return discipline
 
 
@@ -254,7 +294,7 @@ class TestSpec:
     shuffle_questions: bool = True
     shuffle_options: bool = True
     results_after_close: bool = False
-    appeal_window_hours: int = 24
+    appeal_window_hours: int = DEFAULT_APPEAL_HOURS
     period_id: int | None = None
 
 
@@ -267,20 +307,20 @@ async def current_period_id(session: AsyncSession, today: date) -> int | None:
 def validate_spec(spec: TestSpec) -> None:
     name = " ".join(spec.name.split())
     if not name or len(name) > 200:
-        raise TestingError("bad_name")
+        raise refusal("bad_name")
     if not 1 <= spec.time_limit_minutes <= MAX_TIME_LIMIT_MINUTES:
-        raise TestingError("bad_time_limit")
+        raise refusal("bad_time_limit")
     counts = (spec.easy_count, spec.medium_count, spec.hard_count)
     if min(counts) < 0 or not 0 < sum(counts) <= MAX_QUESTIONS:
-        raise TestingError("bad_counts")
+        raise refusal("bad_counts")
     if spec.opens_at.tzinfo is None or spec.closes_at.tzinfo is None:
         raise ValueError("test windows are aware datetimes")
     if spec.closes_at <= spec.opens_at:
-        raise TestingError("bad_window")
+        raise refusal("bad_window")
     if not 1 <= spec.attempts_allowed <= MAX_ATTEMPTS:
-        raise TestingError("bad_attempts")
+        raise refusal("bad_attempts")
     if not 0 <= spec.appeal_window_hours <= MAX_APPEAL_HOURS:
-        raise TestingError("bad_appeal_window")
+        raise refusal("bad_appeal_window")
 
 
 async def create_test(
@@ -297,7 +337,7 @@ async def create_test(
     validate_spec(spec)
     bank = await session.get(QuestionBank, spec.bank_id)
     if bank is None or bank.discipline_id != spec.discipline_id:
-        raise TestingError("not_found")
+        raise refusal("not_found")
     counts = await bank_counts(session, bank.id)
     wanted = dict(
         zip(DIFFICULTIES, (spec.easy_count, spec.medium_count, spec.hard_count), strict=True)
@@ -305,19 +345,25 @@ async def create_test(
     short = {d: (n, counts[d]) for d, n in wanted.items() if n > counts[d]}
     if short:
         d, (n, have) = next(iter(short.items()))
-        raise TestingError("bank_too_small", difficulty=d.value, wanted=n, have=have)
+        raise DomainError(
+            "bank_too_small",
+            lambda: too_few_text(d.value, have, n),
+            difficulty=d.value,
+            wanted=n,
+            have=have,
+        )
     groups = sorted(set(group_ids))
     students = sorted(set(student_ids))
     if not groups and not students:
-        raise TestingError("no_targets")
+        raise refusal("no_targets")
     if groups and len(groups) != await session.scalar(
         select(func.count()).select_from(Group).where(Group.id.in_(groups))
     ):
-        raise TestingError("not_found")
+        raise refusal("not_found")
     if students and len(students) != await session.scalar(
         select(func.count()).select_from(Student).where(Student.id.in_(students))
     ):
-        raise TestingError("not_found")
+        raise refusal("not_found")
     period_id = spec.period_id
     if period_id is None:
         local = spec.opens_at.astimezone(tz) if tz is not None else spec.opens_at
@@ -402,7 +448,7 @@ class AssignedTest:
 async def _group_of(session: AsyncSession, student_id: int) -> int:
     group_id = await session.scalar(select(Student.group_id).where(Student.id == student_id))
     if group_id is None:
-        raise TestingError("not_found")
+        raise refusal("not_found")
     return group_id
 
 
@@ -455,7 +501,7 @@ async def assigned_test(
     for item in await assigned_tests(session, student_id, now, include_closed=True):
         if item.test.id == test_id:
             return item
-    raise TestingError("not_found")
+    raise refusal("not_found")
 
 
 async def open_tests_for_home(
@@ -479,9 +525,7 @@ def _draw(
         pool = sorted(pools.get(difficulty, []))
         n = wanted[difficulty]
         if n > len(pool):
-            raise TestingError(
-                "bank_too_small", difficulty=difficulty.value, wanted=n, have=len(pool)
-            )
+            raise refusal("bank_too_small", difficulty=difficulty.value, wanted=n, have=len(pool))
         drawn.extend((qid, difficulty) for qid in rng.sample(pool, n))
     if test.shuffle_questions:
         rng.shuffle(drawn)
@@ -499,11 +543,11 @@ async def start_attempt(
         assert attempt is not None
         return attempt, False
     if now < test.opens_at:
-        raise TestingError("not_open_yet")
+        raise refusal("not_open_yet")
     if now >= test.closes_at:
-        raise TestingError("window_closed")
+        raise refusal("window_closed")
     if item.attempts_left <= 0:
-        raise TestingError("no_attempts_left")
+        raise refusal("no_attempts_left")
 
     seed = secrets.randbits(62)
     rng = random.Random(seed)
@@ -573,7 +617,7 @@ async def start_attempt(
             )
         )
         if existing is None:
-            raise TestingError("no_attempts_left") from None
+            raise refusal("no_attempts_left") from None
         return existing, False
     return attempt, True
 
@@ -635,9 +679,9 @@ class QuestionScreen:
 async def _owned_open_attempt(session: AsyncSession, student_id: int, attempt_id: int) -> Attempt:
     attempt = await session.get(Attempt, attempt_id)
     if attempt is None or attempt.student_id != student_id:
-        raise TestingError("not_found")
+        raise refusal("not_found")
     if attempt.status != AttemptStatus.open:
-        raise TestingError("attempt_finished", attempt_id=attempt.id)
+        raise refusal("attempt_finished", attempt_id=attempt.id)
     return attempt
 
 
@@ -720,7 +764,7 @@ async def _screen(
     answered_positions = frozenset(a.position for a in aqs if a.chosen)
     aq = next((a for a in aqs if a.position == position), None)
     if aq is None:
-        raise TestingError("not_found")
+        raise refusal("not_found")
     header = await _test_header(session, attempt.test_id)
     texts = await _question_texts(session, aq.question_id)
     return QuestionScreen(
@@ -780,10 +824,10 @@ async def _aq_for_press(
     aqs = tuple(row[0] for row in rows)
     aq = next((a for a in aqs if a.id == aq_id), None)
     if aq is None or rows[0][1].student_id != student_id:
-        raise TestingError("not_found")
+        raise refusal("not_found")
     attempt = rows[0][1]
     if attempt.status != AttemptStatus.open:
-        raise TestingError("attempt_finished", attempt_id=attempt.id)
+        raise refusal("attempt_finished", attempt_id=attempt.id)
     return aq, attempt, aqs
 
 
@@ -819,9 +863,9 @@ async def choose_option(
     multiple-answer question. Idempotent: the same press twice changes nothing."""
     aq, attempt, aqs = await _aq_for_press(session, student_id, aq_id)
     if option_id not in aq.option_ids:
-        raise TestingError("not_found")
+        raise refusal("not_found")
     if aq.kind == QuestionKind.single and not selected:
-        raise TestingError("not_found")
+        raise refusal("not_found")
     if is_late(attempt, now, grace):
         return await _refuse_late(session, attempt, aq, now)
     if aq.kind == QuestionKind.single:
@@ -849,12 +893,12 @@ async def confirm_multiple(
     """Record the ticked options of a multiple-answer question as its answer."""
     aq, attempt, aqs = await _aq_for_press(session, student_id, aq_id)
     if aq.kind != QuestionKind.multiple:
-        raise TestingError("not_found")
+        raise refusal("not_found")
     if is_late(attempt, now, grace):
         return await _refuse_late(session, attempt, aq, now)
     draft = sorted(aq.draft if aq.draft is not None else (aq.chosen or []))
     if not draft:
-        raise TestingError("choose_something")
+        raise refusal("choose_something")
     if aq.chosen == draft:
         if aq.draft is not None:
             aq.draft = None
@@ -976,7 +1020,7 @@ async def finish_by_student(
     already finished attempt with False."""
     attempt = await session.get(Attempt, attempt_id)
     if attempt is None or attempt.student_id != student_id:
-        raise TestingError("not_found")
+        raise refusal("not_found")
     if attempt.status != AttemptStatus.open:
         return attempt, False
     reason = FinishReason.submitted if now <= attempt.deadline + grace else FinishReason.late
@@ -1126,9 +1170,9 @@ class ResultView:
 async def result_view(session: AsyncSession, student_id: int, attempt_id: int) -> ResultView:
     attempt = await session.get(Attempt, attempt_id)
     if attempt is None or attempt.student_id != student_id:
-        raise TestingError("not_found")
+        raise refusal("not_found")
     if attempt.status != AttemptStatus.finished:
-        raise TestingError("attempt_open")
+        raise refusal("attempt_open")
     test = await session.get(OnlineTest, attempt.test_id)
     assert test is not None
     discipline = await session.get(Discipline, test.discipline_id)

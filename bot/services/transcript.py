@@ -9,7 +9,6 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
-from aiogram.utils.i18n import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -17,6 +16,7 @@ from sqlalchemy.orm import joinedload
 from bot.services import grading
 from bot.services.errors import DomainError
 from bot.services.grading import LetterGrade
+from bot.services.i18n import _
 from bot.services.journal import JournalRow, journal_rows, rules, student_periods, summarize
 from bot.services.notify import NoticeKind, notify
 from bot.services.pdf_transcript import (

@@ -22,6 +22,8 @@ RENDERER_MODULES: tuple[str, ...] = (
     "bot.views.messages",
     "bot.views.reminders",
     "bot.views.service_centre",
+    "bot.views.testing",
+    "bot.views.transcript",
 )
 
 

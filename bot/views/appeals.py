@@ -14,10 +14,7 @@ from bot.delivery.render import Rendered, renderer
 from bot.i18n import fmt_datetime, fmt_number
 from bot.keyboards.appeals import AplCb
 from bot.ui import esc
-
-
-def _param_discipline(params: dict[str, Any], locale: str) -> str:
-    return str(params.get(f"discipline_{locale}") or params.get("discipline_ru") or "")
+from bot.views.common import param_discipline
 
 
 def _param_score(value: Any, locale: str) -> str:
@@ -32,7 +29,7 @@ def render_decided(params: dict[str, Any], locale: str) -> Rendered:
         "Question {n}: {verdict}\nScore before: {before}\nScore after: {after}"
     ).format(
         name=esc(params.get("name", "")),
-        discipline=esc(_param_discipline(params, locale)),
+        discipline=esc(param_discipline(params, locale)),
         n=int(params.get("position", 0)),
         verdict=verdict,
         before=esc(_param_score(params.get("before"), locale)),
@@ -56,7 +53,7 @@ def render_closing(params: dict[str, Any], locale: str) -> Rendered:
         "If you want to contest a question, file the appeal before then."
     ).format(
         name=esc(params.get("name", "")),
-        discipline=esc(_param_discipline(params, locale)),
+        discipline=esc(param_discipline(params, locale)),
         time=fmt_datetime(deadline, locale, tz, "short"),
     )
     button = InlineKeyboardButton(

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from bot.i18n import fmt_number
 from bot.services.i18n import current_locale
 from bot.ui import esc
 
-__all__ = ["current_locale", "num"]
+__all__ = ["current_locale", "num", "param_discipline"]
+
+
+def param_discipline(params: dict[str, Any], locale: str) -> str:
+    """A discipline's name stored in a notice's params as discipline_kk/_ru/_en."""
+    return str(params.get(f"discipline_{locale}") or params.get("discipline_ru") or "")
 
 
 def num(value: object, locale: str | None = None) -> str:

@@ -14,7 +14,7 @@ import logging
 
 from sqlalchemy import select
 
-from bot.handlers.attendance import close_and_report, refresh_qr_message
+from bot.delivery.checkin_screen import close_and_report, refresh_qr_message
 from bot.services import attendance_checkin as svc
 from db.models import Teacher, User
 from db.models.attendance_checkin import CheckIn
@@ -41,7 +41,9 @@ async def refresh_checkins(ctx: JobContext) -> None:
                 if now >= closes_at:
                     await close_and_report(ctx.bot, ctx.db, checkin_id, locale, now)
                 else:
-                    await refresh_qr_message(ctx.bot, ctx.db, checkin_id, locale, now)
+                    await refresh_qr_message(
+                        ctx.bot, ctx.db, checkin_id, locale, now, ctx.settings.checkin
+                    )
         except Exception:
             # One broken check-in must not stop the others from refreshing.
             log.exception("check-in %s: refresh failed", checkin_id)
