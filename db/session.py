@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+import db.epoch  # noqa: F401  (every unit that changes an account moves the epoch)
 from db.memo import Memo
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000

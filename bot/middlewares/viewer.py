@@ -3,7 +3,8 @@
 The Viewer is kept for a short time per Telegram id (ViewerCache), so a student pressing answer
 after answer is not read from the database on every press. Any change to an account, its
 student or teacher row made through the ORM in this process drops the affected entries at once
-(SQLAlchemy session events); a change made by another process shows within VIEWER_TTL_S.
+(SQLAlchemy session events); a change made by another process (a replica, the admin command
+line) moves the account epoch (db/epoch.py), read at most once a second, and empties the cache.
 """
 
 from __future__ import annotations
@@ -23,16 +24,17 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from bot.config import SUPPORTED_LOCALES
 from bot.services.auth import Viewer, load_viewer
-from db.models import Student, Teacher, User
+from db.epoch import account_user_ids, is_account_bulk_change, read_epoch
 from db.session import Database
 
 # How long a signed-in person's Viewer is reused without reading the database again (longer
 # than the pause between two answers of an exam, so a press needs no read of its own). A change
 # made through this process (sign-in, sign-out, blocking, a new password, language, role) drops
-# the entry at once; one made by another process (a replica, the admin CLI) shows within this.
+# the entry at once; one made by another process (a replica, the admin CLI) within EPOCH_CHECK_S.
 VIEWER_TTL_S = 120.0
 _caches: weakref.WeakSet[ViewerCache] = weakref.WeakSet()
-_ACCOUNT_TABLES = frozenset({User.__tablename__, Student.__tablename__, Teacher.__tablename__})
+# How often the account epoch (db/epoch.py) is read to learn of changes made by other processes.
+EPOCH_CHECK_S = 1.0
 
 
 class ViewerCache:
@@ -70,26 +72,11 @@ class ViewerCache:
         self._entries.clear()
 
 
-def _account_user_ids(session: Session) -> set[int] | None:
-    """Users whose Viewer this flush may change; None for "can't tell, forget everyone"."""
-    changed: set[int] = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, User):
-            if obj.id is None:
-                continue  # a new account: nobody can have its Viewer cached yet
-            changed.add(obj.id)
-        elif isinstance(obj, (Student, Teacher)):
-            if obj.user_id is None:
-                return None
-            changed.add(obj.user_id)
-    return changed
-
-
 @event.listens_for(Session, "after_flush")
 def _on_flush(session: Session, _context: Any) -> None:
     if not _caches:
         return
-    changed = _account_user_ids(session)
+    changed = account_user_ids(session)
     if changed == set():
         return
     session.info.setdefault("viewer_changes", []).append(changed)
@@ -107,10 +94,7 @@ def _on_commit(session: Session) -> None:
 @event.listens_for(Session, "do_orm_execute")
 def _on_execute(state: ORMExecuteState) -> None:
     """Bulk UPDATE / DELETE of accounts (sign-out, a new language): forget everyone."""
-    if not _caches or not (state.is_update or state.is_delete):
-        return
-    table = getattr(state.statement, "table", None)
-    if getattr(table, "name", None) in _ACCOUNT_TABLES:
+    if _caches and is_account_bulk_change(state):
         state.session.info.setdefault("viewer_changes", []).append(None)
         _forget(None)
 
@@ -127,9 +111,30 @@ class ViewerMiddleware(BaseMiddleware):
     """Puts `viewer` (a Viewer or None) into the handler data: from the cache, else from one
     short read."""
 
-    def __init__(self, db: Database, ttl_s: float = VIEWER_TTL_S) -> None:
+    def __init__(
+        self, db: Database, ttl_s: float = VIEWER_TTL_S, epoch_check_s: float = EPOCH_CHECK_S
+    ) -> None:
         self.db = db
         self.cache = ViewerCache(ttl_s)
+        self.epoch_check_s = epoch_check_s
+        self._epoch: int | None = None
+        self._epoch_due = 0.0
+
+    async def _follow_other_processes(self) -> None:
+        """At most once every `epoch_check_s`: one read of the account epoch; when another
+        process changed an account since (a reset, a block, a binding moved), every cached
+        Viewer goes."""
+        now = time.monotonic()
+        if now < self._epoch_due:
+            return
+        self._epoch_due = now + self.epoch_check_s  # before the await: one reader at a time
+        generation = self.cache.generation
+        async with self.db.read() as session:
+            epoch = await read_epoch(session)
+        if epoch != self._epoch:
+            if self._epoch is not None or generation != self.cache.generation:
+                self.cache.clear()
+            self._epoch = epoch
 
     async def __call__(
         self,
@@ -140,6 +145,7 @@ class ViewerMiddleware(BaseMiddleware):
         user: TgUser | None = data.get("event_from_user")
         viewer: Viewer | None = None
         if user is not None and not user.is_bot:
+            await self._follow_other_processes()
             viewer = self.cache.get(user.id)
             if viewer is None:
                 generation = self.cache.generation
