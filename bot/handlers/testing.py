@@ -7,6 +7,8 @@ continues where they were. Test screens are sent with content protection.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,11 +29,13 @@ from bot.keyboards.testing import (
     AnswerCb,
     ConfirmCb,
     QuizCb,
+    back_to_test_keyboard,
     finish_keyboard,
     grid_keyboard,
     letter,
     question_keyboard,
     result_keyboard,
+    start_keyboard,
     to_list_button,
 )
 from bot.modules import HomeContext, MenuItem, Module
@@ -424,7 +428,16 @@ async def _show_result(
     await show(event, text, keyboard, protect=True)
 
 
-async def on_screen(
+@asynccontextmanager
+async def _refusal_as_alert(callback: CallbackQuery) -> AsyncIterator[None]:
+    """A refused testing button: an alert, except for a thing that is gone (a toast)."""
+    try:
+        yield
+    except DomainError as exc:
+        await callback.answer(error_text(exc), show_alert=exc.code not in ("not_found",))
+
+
+async def on_view_test(
     callback: CallbackQuery,
     callback_data: QuizCb,
     db: Database,
@@ -432,128 +445,190 @@ async def on_screen(
     clock: Clock,
     settings: Settings,
 ) -> None:
-    """Every student testing button except answers; each id is checked on the server."""
-    now = clock.now()
-    tz = settings.tz
-    action, ident, pos = callback_data.a, callback_data.i, callback_data.p
+    """One assigned test: its window, time limit and attempts."""
+    async with _refusal_as_alert(callback):
+        await show_test(callback, db, viewer, callback_data.i, clock.now(), settings.tz)
+        await callback.answer()
+
+
+async def on_rules(
+    callback: CallbackQuery, callback_data: QuizCb, db: Database, viewer: Viewer, clock: Clock
+) -> None:
+    """The rules of verification and testing, from a test's screen."""
     assert viewer.student_id is not None
-    try:
-        if action == "view":
-            await show_test(callback, db, viewer, ident, now, tz)
-            await callback.answer()
-        elif action == "rules":
-            async with db.read() as session:
-                await svc.assigned_test(session, viewer.student_id, ident, now)
-            await callback.answer()
-            text = _("<b>Rules of verification and testing</b>") + "\n\n" + await rules_body(db)
-            back = InlineKeyboardButton(
-                text=_("« Back"), callback_data=QuizCb(a="view", i=ident).pack()
+    async with _refusal_as_alert(callback):
+        async with db.read() as session:
+            await svc.assigned_test(session, viewer.student_id, callback_data.i, clock.now())
+        await callback.answer()
+        text = _("<b>Rules of verification and testing</b>") + "\n\n" + await rules_body(db)
+        await show(callback, text, back_to_test_keyboard(callback_data.i))
+
+
+async def on_start_ask(
+    callback: CallbackQuery, callback_data: QuizCb, db: Database, viewer: Viewer, clock: Clock
+) -> None:
+    """«Start»: what the test is, confirmed before the timer starts."""
+    assert viewer.student_id is not None
+    async with _refusal_as_alert(callback):
+        async with db.read() as session:
+            item = await svc.assigned_test(
+                session, viewer.student_id, callback_data.i, clock.now()
             )
-            await show(callback, text, InlineKeyboardMarkup(inline_keyboard=[[back]]))
-        elif action == "start":
-            async with db.read() as session:
+        await callback.answer()
+        test = item.test
+        text = _(
+            "<b>Start the test «{name}»?</b>\n\n"
+            "Questions: {count}. Time limit: {minutes} min.\n"
+            "The timer starts now and runs even if you leave the chat. "
+            "Attempts left after this one: {left}."
+        ).format(
+            name=esc(test.name),
+            count=test.question_count,
+            minutes=test.time_limit_minutes,
+            left=max(item.attempts_left - 1, 0),
+        )
+        await show(callback, text, start_keyboard(callback_data.i))
+
+
+async def on_start(
+    callback: CallbackQuery,
+    callback_data: QuizCb,
+    db: Database,
+    viewer: Viewer,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    """«OK, start» (go) or «Continue» (cont): the attempt starts or resumes, the first
+    unanswered question comes in a new message."""
+    assert viewer.student_id is not None
+    now, ident = clock.now(), callback_data.i
+    async with _refusal_as_alert(callback):
+        async with db.write() as session:
+            if callback_data.a == "cont":
                 item = await svc.assigned_test(session, viewer.student_id, ident, now)
-            await callback.answer()
-            test = item.test
+                if item.open_attempt_id is None:
+                    raise svc.refusal("attempt_finished")
+            attempt, created = await svc.start_attempt(session, viewer.student_id, ident, now)
+            attempt_id = attempt.id
+            first = 1
+            if not created:
+                first = await svc.first_unanswered(session, attempt_id)
+        await callback.answer(_("The test has started.") if created else _("Welcome back."))
+        if callback.message is not None and isinstance(callback.message, Message):
+            await show(
+                callback,
+                _("▶️ The test is in progress: see the next message."),
+                InlineKeyboardMarkup(inline_keyboard=[[home_button()]]),
+            )
+        await _draw_question(
+            callback, db, viewer, attempt_id, first, now, settings, new_message=True
+        )
+
+
+async def on_question(
+    callback: CallbackQuery,
+    callback_data: QuizCb,
+    db: Database,
+    viewer: Viewer,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    """A question of the attempt, by its position."""
+    async with _refusal_as_alert(callback):
+        await _draw_question(
+            callback, db, viewer, callback_data.i, callback_data.p, clock.now(), settings
+        )
+        await callback.answer()
+
+
+async def on_grid(
+    callback: CallbackQuery, callback_data: QuizCb, db: Database, viewer: Viewer, clock: Clock
+) -> None:
+    """The grid of all questions, answered ones marked."""
+    assert viewer.student_id is not None
+    ident = callback_data.i
+    async with _refusal_as_alert(callback):
+        async with db.read() as session:
+            screen = await svc.question_screen(session, viewer.student_id, ident, 1)
+        await callback.answer()
+        text = _("<b>All questions</b>\nAnswered {k} of {n}. ⏳ Time left: {left}").format(
+            k=screen.answered, n=screen.total, left=_left(screen.deadline, clock.now())
+        )
+        await show(
+            callback,
+            text,
+            grid_keyboard(ident, screen.total, screen.answered_positions, callback_data.p),
+            protect=True,
+        )
+
+
+async def on_finish_ask(
+    callback: CallbackQuery, callback_data: QuizCb, db: Database, viewer: Viewer
+) -> None:
+    """«Finish»: the unanswered questions listed, confirmed first."""
+    assert viewer.student_id is not None
+    ident = callback_data.i
+    async with _refusal_as_alert(callback):
+        async with db.read() as session:
+            missing = await svc.unanswered_positions(session, viewer.student_id, ident)
+        await callback.answer()
+        if missing:
+            listed = ", ".join(str(p) for p in missing[:100])
+            if len(missing) > 100:
+                listed += ", …"
             text = _(
-                "<b>Start the test «{name}»?</b>\n\n"
-                "Questions: {count}. Time limit: {minutes} min.\n"
-                "The timer starts now and runs even if you leave the chat. "
-                "Attempts left after this one: {left}."
-            ).format(
-                name=esc(test.name),
-                count=test.question_count,
-                minutes=test.time_limit_minutes,
-                left=max(item.attempts_left - 1, 0),
-            )
-            keyboard = InlineKeyboardMarkup(
-                inline_keyboard=[
-                    [
-                        InlineKeyboardButton(
-                            text=_("✅ OK, start"), callback_data=QuizCb(a="go", i=ident).pack()
-                        )
-                    ],
-                    [
-                        InlineKeyboardButton(
-                            text=_("✖️ Cancel"), callback_data=QuizCb(a="view", i=ident).pack()
-                        )
-                    ],
-                ]
-            )
-            await show(callback, text, keyboard)
-        elif action in ("go", "cont"):
-            async with db.write() as session:
-                if action == "cont":
-                    item = await svc.assigned_test(session, viewer.student_id, ident, now)
-                    if item.open_attempt_id is None:
-                        raise svc.refusal("attempt_finished")
-                attempt, created = await svc.start_attempt(session, viewer.student_id, ident, now)
-                attempt_id = attempt.id
-                first = 1
-                if not created:
-                    first = await svc.first_unanswered(session, attempt_id)
-            await callback.answer(_("The test has started.") if created else _("Welcome back."))
-            if callback.message is not None and isinstance(callback.message, Message):
-                await show(
-                    callback,
-                    _("▶️ The test is in progress: see the next message."),
-                    InlineKeyboardMarkup(inline_keyboard=[[home_button()]]),
-                )
-            await _draw_question(
-                callback, db, viewer, attempt_id, first, now, settings, new_message=True
-            )
-        elif action == "q":
-            await _draw_question(callback, db, viewer, ident, pos, now, settings)
-            await callback.answer()
-        elif action == "grid":
-            async with db.read() as session:
-                screen = await svc.question_screen(session, viewer.student_id, ident, 1)
-            await callback.answer()
-            text = _("<b>All questions</b>\nAnswered {k} of {n}. ⏳ Time left: {left}").format(
-                k=screen.answered, n=screen.total, left=_left(screen.deadline, now)
-            )
-            await show(
-                callback,
-                text,
-                grid_keyboard(ident, screen.total, screen.answered_positions, pos),
-                protect=True,
-            )
-        elif action == "fin":
-            async with db.read() as session:
-                missing = await svc.unanswered_positions(session, viewer.student_id, ident)
-            await callback.answer()
-            if missing:
-                listed = ", ".join(str(p) for p in missing[:100])
-                if len(missing) > 100:
-                    listed += ", …"
-                text = _(
-                    "<b>Finish the test?</b>\n\nUnanswered questions ({count}): {list}.\n"
-                    "An unanswered question counts as wrong."
-                ).format(count=len(missing), list=listed)
-            else:
-                text = _("<b>Finish the test?</b>\n\nYou have answered every question.")
-            await show(
-                callback,
-                text,
-                finish_keyboard(ident, missing[0] if missing else None),
-                protect=True,
-            )
-        elif action == "end":
-            async with db.write() as session:
-                attempt, now_finished = await svc.finish_by_student(
-                    session, viewer.student_id, ident, now, svc.grace_period(settings)
-                )
-            await callback.answer(
-                _("The test is finished.") if now_finished else _("Already finished.")
-            )
-            await _show_result(callback, db, viewer, ident, settings, now=now)
-        elif action == "res":
-            await _show_result(callback, db, viewer, ident, settings, now=now)
-            await callback.answer()
+                "<b>Finish the test?</b>\n\nUnanswered questions ({count}): {list}.\n"
+                "An unanswered question counts as wrong."
+            ).format(count=len(missing), list=listed)
         else:
-            await callback.answer(_("This button is no longer available."))
-    except DomainError as exc:
-        await callback.answer(error_text(exc), show_alert=exc.code not in ("not_found",))
+            text = _("<b>Finish the test?</b>\n\nYou have answered every question.")
+        await show(
+            callback,
+            text,
+            finish_keyboard(ident, missing[0] if missing else None),
+            protect=True,
+        )
+
+
+async def on_finish(
+    callback: CallbackQuery,
+    callback_data: QuizCb,
+    db: Database,
+    viewer: Viewer,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    """The finish confirmed: the attempt is scored, the result shown."""
+    assert viewer.student_id is not None
+    now, ident = clock.now(), callback_data.i
+    async with _refusal_as_alert(callback):
+        async with db.write() as session:
+            _attempt, now_finished = await svc.finish_by_student(
+                session, viewer.student_id, ident, now, svc.grace_period(settings)
+            )
+        await callback.answer(
+            _("The test is finished.") if now_finished else _("Already finished.")
+        )
+        await _show_result(callback, db, viewer, ident, settings, now=now)
+
+
+async def on_result(
+    callback: CallbackQuery,
+    callback_data: QuizCb,
+    db: Database,
+    viewer: Viewer,
+    clock: Clock,
+    settings: Settings,
+) -> None:
+    """The result of an attempt (when the test releases it)."""
+    async with _refusal_as_alert(callback):
+        await _show_result(callback, db, viewer, callback_data.i, settings, now=clock.now())
+        await callback.answer()
+
+
+async def on_stale_button(callback: CallbackQuery) -> None:
+    """A testing button of an action this version no longer has."""
+    await callback.answer(_("This button is no longer available."))
 
 
 async def on_answer(
@@ -663,7 +738,17 @@ def get_router() -> Router:
     router.callback_query.filter(SignedIn(Role.student))
     router.callback_query.register(on_open, NavCb.filter(F.to == "testing"))
     router.message.register(cmd_tests, Command("tests"))
-    router.callback_query.register(on_screen, QuizCb.filter())
+    router.callback_query.register(on_view_test, QuizCb.filter(F.a == "view"))
+    router.callback_query.register(on_rules, QuizCb.filter(F.a == "rules"))
+    router.callback_query.register(on_start_ask, QuizCb.filter(F.a == "start"))
+    router.callback_query.register(on_start, QuizCb.filter(F.a.in_({"go", "cont"})))
+    router.callback_query.register(on_question, QuizCb.filter(F.a == "q"))
+    router.callback_query.register(on_grid, QuizCb.filter(F.a == "grid"))
+    router.callback_query.register(on_finish_ask, QuizCb.filter(F.a == "fin"))
+    router.callback_query.register(on_finish, QuizCb.filter(F.a == "end"))
+    router.callback_query.register(on_result, QuizCb.filter(F.a == "res"))
+    # Last: a button of an action that no longer exists.
+    router.callback_query.register(on_stale_button, QuizCb.filter())
     router.callback_query.register(on_answer, AnswerCb.filter())
     router.callback_query.register(on_confirm, ConfirmCb.filter())
     return router

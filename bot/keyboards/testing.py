@@ -175,3 +175,34 @@ def finish_keyboard(attempt_id: int, first_unanswered: int | None) -> InlineKeyb
 
 def result_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[to_list_button()], [home_button()]])
+
+
+def back_to_test_keyboard(test_id: int) -> InlineKeyboardMarkup:
+    """«« Back» to a test's screen."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=_("« Back"), callback_data=QuizCb(a="view", i=test_id).pack()
+                )
+            ]
+        ]
+    )
+
+
+def start_keyboard(test_id: int) -> InlineKeyboardMarkup:
+    """Start the attempt, or cancel back to the test."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=_("✅ OK, start"), callback_data=QuizCb(a="go", i=test_id).pack()
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    text=_("✖️ Cancel"), callback_data=QuizCb(a="view", i=test_id).pack()
+                )
+            ],
+        ]
+    )
