@@ -33,6 +33,7 @@ from bot.services.attendance_checkin import ScanStatus
 from bot.services.auth import Viewer
 from bot.ui import esc, show
 from bot.views.attendance import class_line, qr_caption, qr_photo
+from bot.views.common import stored_locale
 from db.models import Role
 from db.models.attendance_checkin import CheckIn
 from db.session import Database
@@ -100,12 +101,9 @@ async def on_nav_checkin(
     """The Check-in button of a teacher's home screen."""
     await state.clear()
     await callback.answer()
-    text, keyboard = await _today_screen(db, viewer, settings, clock, _locale(viewer, settings))
+    locale = stored_locale(viewer, settings)
+    text, keyboard = await _today_screen(db, viewer, settings, clock, locale)
     await show(callback, text, keyboard)
-
-
-def _locale(viewer: Viewer, settings: Settings) -> str:
-    return viewer.locale or settings.default_locale
 
 
 def _correction_screen(
@@ -150,7 +148,7 @@ async def on_att(
 ) -> None:
     """Buttons of the check-in screens (teachers only; every id is checked)."""
     now = clock.now()
-    locale = _locale(viewer, settings)
+    locale = stored_locale(viewer, settings)
     teacher_id = viewer.teacher_id or 0
     action = callback_data.a
     if action == "open":
@@ -260,7 +258,7 @@ async def on_scan(
     now = clock.now()
     async with db.write() as session:
         result = await svc.scan(session, token=token, student_id=viewer.student_id, now=now)
-    locale = _locale(viewer, settings)
+    locale = stored_locale(viewer, settings)
     discipline = esc((result.discipline or {}).get(locale, "")) if result.discipline else ""
     texts = {
         ScanStatus.marked: _("✅ You are marked present: {discipline}, {time}."),

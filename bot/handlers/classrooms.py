@@ -25,6 +25,7 @@ from bot.services.auth import Viewer
 from bot.services.errors import DomainError
 from bot.ui import esc, show
 from bot.views.classrooms import cut
+from bot.views.common import stored_locale
 from db.models import Role
 from db.models.classrooms import MaterialKind
 from db.session import Database
@@ -40,10 +41,6 @@ class ClassroomStates(StatesGroup):
     compose = State()
     topic = State()
     material = State()
-
-
-def _locale(viewer: Viewer, settings: Settings) -> str:
-    return viewer.locale or settings.default_locale
 
 
 def _room_title(room: Any, locale: str) -> str:
@@ -72,7 +69,7 @@ async def _list_screen(
     filters: svc.Filters,
     page: int,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    locale = _locale(viewer, settings)
+    locale = stored_locale(viewer, settings)
     today = clock.now().astimezone(settings.tz).date()
     async with db.write() as session:
         periods = await svc.current_year_periods(session, today)
@@ -165,7 +162,7 @@ async def _room_screen(
     db: Database, viewer: Viewer, settings: Settings, clock: Clock, classroom_id: int
 ) -> tuple[str, InlineKeyboardMarkup, datetime | None]:
     """The classroom's front page; records the visit and returns the one before it."""
-    locale = _locale(viewer, settings)
+    locale = stored_locale(viewer, settings)
     now = clock.now()
     async with db.write() as session:
         access = await svc.open_classroom(session, classroom_id, viewer)
@@ -231,7 +228,7 @@ async def _materials_screen(
     db: Database, viewer: Viewer, settings: Settings, classroom_id: int, since: Any
 ) -> tuple[str, InlineKeyboardMarkup]:
     """`since`: the visit before the current one; materials added after it are marked new."""
-    locale = _locale(viewer, settings)
+    locale = stored_locale(viewer, settings)
     async with db.read() as session:
         access = await svc.open_classroom(session, classroom_id, viewer)
         items = await svc.materials(session, classroom_id)
@@ -291,7 +288,7 @@ async def _send_material(
 async def _conversation_screen(
     db: Database, viewer: Viewer, settings: Settings, classroom_id: int, page: int
 ) -> tuple[str, InlineKeyboardMarkup]:
-    locale = _locale(viewer, settings)
+    locale = stored_locale(viewer, settings)
     async with db.read() as session:
         access = await svc.open_classroom(session, classroom_id, viewer)
         page = max(0, page)
@@ -326,7 +323,7 @@ async def _conversation_screen(
 async def _members_screen(
     db: Database, viewer: Viewer, settings: Settings, classroom_id: int, page: int
 ) -> tuple[str, InlineKeyboardMarkup]:
-    locale = _locale(viewer, settings)
+    locale = stored_locale(viewer, settings)
     async with db.read() as session:
         access = await svc.open_classroom(session, classroom_id, viewer)
         if not access.is_teacher:
@@ -496,7 +493,7 @@ async def on_write(
     async with db.read() as session:
         access = await svc.open_classroom(session, cid, viewer)
         muted = not access.is_teacher and await svc.is_muted(session, cid, viewer.user_id)
-        title = _room_title(access.classroom, _locale(viewer, settings))
+        title = _room_title(access.classroom, stored_locale(viewer, settings))
     if muted:
         await callback.answer(
             _("The teacher has muted you in this classroom: you can read it but not post."),
