@@ -137,7 +137,7 @@ async def _show_correction(
     await show(event, text, keyboard)
 
 
-async def on_att(
+async def on_open_checkin(
     callback: CallbackQuery,
     callback_data: AttCb,
     db: Database,
@@ -146,56 +146,92 @@ async def on_att(
     clock: Clock,
     bot: Bot,
 ) -> None:
-    """Buttons of the check-in screens (teachers only; every id is checked)."""
+    """A class of today: its check-in opens (once) and its QR code is sent; a closed one shows
+    the roster to correct."""
     now = clock.now()
     locale = stored_locale(viewer, settings)
-    teacher_id = viewer.teacher_id or 0
-    action = callback_data.a
-    if action == "open":
-        today = now.astimezone(settings.tz).date()
-        async with db.write() as session:
-            checkin = await svc.open_checkin(
-                session,
-                teacher_id=teacher_id,
-                slot_id=callback_data.s,
-                on_date=today,
-                now=now,
-                tz=settings.tz,
-                config=settings.checkin,
-            )
-            checkin_id, closed = checkin.id, checkin.closed_at is not None
-        await callback.answer()
-        if closed:
-            await _show_correction(callback, db, viewer, checkin_id, locale)
-            return
-        await _send_qr(callback, bot, db, checkin_id, locale, now, settings.checkin)
-    elif action == "ref":
-        async with db.read() as session:
-            checkin = await svc.teacher_checkin(session, callback_data.c, teacher_id)
-            closed = checkin.closed_at is not None
-        if closed:
-            await callback.answer(_("This check-in is closed."), show_alert=True)
-            return
-        edited = await refresh_qr_message(bot, db, callback_data.c, locale, now, settings.checkin)
-        await callback.answer(_("Updated.") if edited else _("Nothing new yet."))
-    elif action == "close":
-        async with db.read() as session:
-            await svc.teacher_checkin(session, callback_data.c, teacher_id)
-        already, absent = await close_and_report(bot, db, callback_data.c, locale, now)
-        await callback.answer(
-            _("The check-in was already closed.")
-            if already
-            else _("Closed. Marked absent: {n}").format(n=absent)
+    async with db.write() as session:
+        checkin = await svc.open_checkin(
+            session,
+            teacher_id=viewer.teacher_id or 0,
+            slot_id=callback_data.s,
+            on_date=now.astimezone(settings.tz).date(),
+            now=now,
+            tz=settings.tz,
+            config=settings.checkin,
         )
-        await _show_correction(callback, db, viewer, callback_data.c, locale)
-    elif action == "tog":
-        async with db.write() as session:
-            checkin = await svc.teacher_checkin(session, callback_data.c, teacher_id)
-            await svc.correct(session, checkin, callback_data.s, now)
-        await callback.answer(_("Saved."))
-        await _show_correction(callback, db, viewer, callback_data.c, locale)
-    else:
-        await callback.answer(_("This button is no longer available."))
+        checkin_id, closed = checkin.id, checkin.closed_at is not None
+    await callback.answer()
+    if closed:
+        await _show_correction(callback, db, viewer, checkin_id, locale)
+        return
+    await _send_qr(callback, bot, db, checkin_id, locale, now, settings.checkin)
+
+
+async def on_refresh(
+    callback: CallbackQuery,
+    callback_data: AttCb,
+    db: Database,
+    viewer: Viewer,
+    settings: Settings,
+    clock: Clock,
+    bot: Bot,
+) -> None:
+    """«Refresh» under the QR code: a new code or count now, if there is one."""
+    async with db.read() as session:
+        checkin = await svc.teacher_checkin(session, callback_data.c, viewer.teacher_id or 0)
+        closed = checkin.closed_at is not None
+    if closed:
+        await callback.answer(_("This check-in is closed."), show_alert=True)
+        return
+    locale = stored_locale(viewer, settings)
+    edited = await refresh_qr_message(
+        bot, db, callback_data.c, locale, clock.now(), settings.checkin
+    )
+    await callback.answer(_("Updated.") if edited else _("Nothing new yet."))
+
+
+async def on_close(
+    callback: CallbackQuery,
+    callback_data: AttCb,
+    db: Database,
+    viewer: Viewer,
+    settings: Settings,
+    clock: Clock,
+    bot: Bot,
+) -> None:
+    """«Close the check-in»: the absent are marked and the roster shown for corrections."""
+    locale = stored_locale(viewer, settings)
+    async with db.read() as session:
+        await svc.teacher_checkin(session, callback_data.c, viewer.teacher_id or 0)
+    already, absent = await close_and_report(bot, db, callback_data.c, locale, clock.now())
+    await callback.answer(
+        _("The check-in was already closed.")
+        if already
+        else _("Closed. Marked absent: {n}").format(n=absent)
+    )
+    await _show_correction(callback, db, viewer, callback_data.c, locale)
+
+
+async def on_toggle(
+    callback: CallbackQuery,
+    callback_data: AttCb,
+    db: Database,
+    viewer: Viewer,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """A student on the closed roster: present or absent, corrected."""
+    async with db.write() as session:
+        checkin = await svc.teacher_checkin(session, callback_data.c, viewer.teacher_id or 0)
+        await svc.correct(session, checkin, callback_data.s, clock.now())
+    await callback.answer(_("Saved."))
+    await _show_correction(callback, db, viewer, callback_data.c, stored_locale(viewer, settings))
+
+
+async def on_stale_button(callback: CallbackQuery) -> None:
+    """A check-in button of an action this version no longer has."""
+    await callback.answer(_("This button is no longer available."))
 
 
 async def _send_qr(
@@ -295,7 +331,12 @@ def get_router() -> Router:
     teachers = Router(name="attendance_teachers")
     teachers.callback_query.filter(SignedIn(Role.teacher))
     teachers.callback_query.register(on_nav_checkin, NavCb.filter(F.to == "checkin"))
-    teachers.callback_query.register(on_att, AttCb.filter())
+    teachers.callback_query.register(on_open_checkin, AttCb.filter(F.a == "open"))
+    teachers.callback_query.register(on_refresh, AttCb.filter(F.a == "ref"))
+    teachers.callback_query.register(on_close, AttCb.filter(F.a == "close"))
+    teachers.callback_query.register(on_toggle, AttCb.filter(F.a == "tog"))
+    # Last: a button of an action that no longer exists.
+    teachers.callback_query.register(on_stale_button, AttCb.filter())
     router.include_router(teachers)
     return router
 
