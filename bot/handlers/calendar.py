@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
 from itertools import groupby
 
@@ -186,7 +187,21 @@ async def on_open(
     await show(callback, *await mine_screen(db, viewer, settings, clock, 0))
 
 
-async def on_calendar(
+async def _show_or_refuse(
+    callback: CallbackQuery,
+    callback_data: CalendarCb,
+    screen: Callable[[], Awaitable[tuple[str, InlineKeyboardMarkup] | None]],
+) -> None:
+    """The screen a calendar button asks for; a refusal for a forged page or id."""
+    drawn = await screen() if valid_page(callback_data.pg) else None
+    if drawn is None:
+        await callback.answer(_("This is not available."), show_alert=True)
+        return
+    await callback.answer()
+    await show(callback, *drawn)
+
+
+async def on_mine(
     callback: CallbackQuery,
     callback_data: CalendarCb,
     viewer: Viewer,
@@ -194,32 +209,60 @@ async def on_calendar(
     settings: Settings,
     clock: Clock,
 ) -> None:
-    """Buttons of the calendar screens."""
-    if not valid_page(callback_data.pg):
-        await callback.answer(_("This is not available."), show_alert=True)
-        return
-    screen: tuple[str, InlineKeyboardMarkup] | None
-    if callback_data.a == "mine":
-        screen = await mine_screen(db, viewer, settings, clock, callback_data.pg)
-    elif callback_data.a == "list":
-        screen = await list_screen(db, settings, clock)
-    elif callback_data.a == "view":
-        screen = await view_screen(db, callback_data.id, callback_data.pg)
-    elif callback_data.a == "next":
-        screen = await next_screen(db, viewer, settings, clock)
-    else:
-        screen = None
-    if screen is None:
-        await callback.answer(_("This is not available."), show_alert=True)
-        return
-    await callback.answer()
-    await show(callback, *screen)
+    """The person's own calendar: a page of what concerns them."""
+    await _show_or_refuse(
+        callback,
+        callback_data,
+        lambda: mine_screen(db, viewer, settings, clock, callback_data.pg),
+    )
+
+
+async def on_list(
+    callback: CallbackQuery,
+    callback_data: CalendarCb,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """The academic calendars of the year."""
+    await _show_or_refuse(callback, callback_data, lambda: list_screen(db, settings, clock))
+
+
+async def on_view(callback: CallbackQuery, callback_data: CalendarCb, db: Database) -> None:
+    """One academic calendar, a page of it."""
+    await _show_or_refuse(
+        callback, callback_data, lambda: view_screen(db, callback_data.id, callback_data.pg)
+    )
+
+
+async def on_next(
+    callback: CallbackQuery,
+    callback_data: CalendarCb,
+    viewer: Viewer,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """What comes next for the person."""
+    await _show_or_refuse(
+        callback, callback_data, lambda: next_screen(db, viewer, settings, clock)
+    )
+
+
+async def on_stale_button(callback: CallbackQuery) -> None:
+    """A calendar button of an action this version no longer has."""
+    await callback.answer(_("This is not available."), show_alert=True)
 
 
 def get_router() -> Router:
     router = Router(name="academic_calendar")
     router.callback_query.register(on_open, NavCb.filter(F.to == "calendar"))
-    router.callback_query.register(on_calendar, CalendarCb.filter())
+    router.callback_query.register(on_mine, CalendarCb.filter(F.a == "mine"))
+    router.callback_query.register(on_list, CalendarCb.filter(F.a == "list"))
+    router.callback_query.register(on_view, CalendarCb.filter(F.a == "view"))
+    router.callback_query.register(on_next, CalendarCb.filter(F.a == "next"))
+    # Last: a button of an action that no longer exists.
+    router.callback_query.register(on_stale_button, CalendarCb.filter())
     return router
 
 

@@ -3,6 +3,8 @@ and the exam needed; the pushes about changed marks and the absence limit."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiogram import F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
@@ -94,7 +96,28 @@ async def on_open(
     await show(callback, *screen)
 
 
-async def on_journal(
+async def _show_or_refuse(
+    callback: CallbackQuery,
+    callback_data: JournalCb,
+    viewer: Viewer,
+    screen: Callable[[], Awaitable[tuple[str, InlineKeyboardMarkup] | None]],
+) -> None:
+    """The screen a journal button asks for, after the checks every one of them shares."""
+    if viewer.student_id is None:
+        await not_a_student(callback)
+        return
+    if not valid_page(callback_data.pg):
+        await callback.answer(_("This button is no longer available."), show_alert=True)
+        return
+    drawn = await screen()
+    if drawn is None:
+        await callback.answer(_("This is not available."), show_alert=True)
+        return
+    await callback.answer()
+    await show(callback, *drawn)
+
+
+async def on_period(
     callback: CallbackQuery,
     callback_data: JournalCb,
     viewer: Viewer,
@@ -102,35 +125,53 @@ async def on_journal(
     settings: Settings,
     clock: Clock,
 ) -> None:
-    """Any journal button: a period's page, a discipline, the list of periods."""
-    if viewer.student_id is None:
-        await not_a_student(callback)
-        return
-    if not valid_page(callback_data.pg):
-        await callback.answer(_("This button is no longer available."), show_alert=True)
-        return
-    screen: tuple[str, InlineKeyboardMarkup] | None
-    if callback_data.a == "p":
-        screen = await journal_screen(
-            db, viewer, settings, clock, callback_data.id, callback_data.pg
-        )
-    elif callback_data.a == "d":
-        screen = await detail_screen(db, viewer, callback_data.id, callback_data.pg)
-    elif callback_data.a == "l":
-        screen = await periods_screen(db, viewer)
-    else:
-        screen = None
-    if screen is None:
-        await callback.answer(_("This is not available."), show_alert=True)
-        return
-    await callback.answer()
-    await show(callback, *screen)
+    """A page of one period's table (the current period when no id is given)."""
+    await _show_or_refuse(
+        callback,
+        callback_data,
+        viewer,
+        lambda: journal_screen(db, viewer, settings, clock, callback_data.id, callback_data.pg),
+    )
+
+
+async def on_discipline(
+    callback: CallbackQuery, callback_data: JournalCb, viewer: Viewer, db: Database
+) -> None:
+    """One discipline of the journal, a page of it."""
+    await _show_or_refuse(
+        callback,
+        callback_data,
+        viewer,
+        lambda: detail_screen(db, viewer, callback_data.id, callback_data.pg),
+    )
+
+
+async def on_periods(
+    callback: CallbackQuery, callback_data: JournalCb, viewer: Viewer, db: Database
+) -> None:
+    """The list of the student's periods."""
+    await _show_or_refuse(callback, callback_data, viewer, lambda: periods_screen(db, viewer))
+
+
+async def on_stale_button(
+    callback: CallbackQuery, callback_data: JournalCb, viewer: Viewer
+) -> None:
+    """A journal button of an action this version no longer has."""
+
+    async def nothing() -> None:
+        return None
+
+    await _show_or_refuse(callback, callback_data, viewer, nothing)
 
 
 def get_router() -> Router:
     router = Router(name="journal")
     router.callback_query.register(on_open, NavCb.filter(F.to == "journal"))
-    router.callback_query.register(on_journal, JournalCb.filter())
+    router.callback_query.register(on_period, JournalCb.filter(F.a == "p"))
+    router.callback_query.register(on_discipline, JournalCb.filter(F.a == "d"))
+    router.callback_query.register(on_periods, JournalCb.filter(F.a == "l"))
+    # Last: a button of an action that no longer exists.
+    router.callback_query.register(on_stale_button, JournalCb.filter())
     return router
 
 
