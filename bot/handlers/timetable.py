@@ -157,7 +157,19 @@ async def on_open(
     await show(callback, *await week_screen(db, viewer, settings, clock, 0, 0))
 
 
-async def on_timetable(
+async def _allowed(callback: CallbackQuery, callback_data: TimetableCb, viewer: Viewer) -> bool:
+    """The checks every timetable button shares: a timetable to show, not too far away."""
+    if _who(viewer) is None:
+        await callback.answer(_("There is no timetable for your account."), show_alert=True)
+        return False
+    limit = MAX_WEEK_OFFSET * (7 if callback_data.a == "d" else 1)
+    if abs(callback_data.n) > limit or not valid_page(callback_data.pg):
+        await callback.answer(_("This is too far from today."), show_alert=True)
+        return False
+    return True
+
+
+async def on_week(
     callback: CallbackQuery,
     callback_data: TimetableCb,
     viewer: Viewer,
@@ -165,27 +177,52 @@ async def on_timetable(
     settings: Settings,
     clock: Clock,
 ) -> None:
-    """Week, day and file buttons."""
-    if _who(viewer) is None:
-        await callback.answer(_("There is no timetable for your account."), show_alert=True)
+    """A week (`n` weeks from this one), a page of it."""
+    if not await _allowed(callback, callback_data, viewer):
         return
-    offset = callback_data.n
-    limit = MAX_WEEK_OFFSET * (7 if callback_data.a == "d" else 1)
-    if abs(offset) > limit or not valid_page(callback_data.pg):
-        await callback.answer(_("This is too far from today."), show_alert=True)
+    await callback.answer()
+    await show(
+        callback,
+        *await week_screen(db, viewer, settings, clock, callback_data.n, callback_data.pg),
+    )
+
+
+async def on_day(
+    callback: CallbackQuery,
+    callback_data: TimetableCb,
+    viewer: Viewer,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """A day (`n` days from today)."""
+    if not await _allowed(callback, callback_data, viewer):
         return
-    if callback_data.a == "w":
-        await callback.answer()
-        await show(
-            callback, *await week_screen(db, viewer, settings, clock, offset, callback_data.pg)
-        )
-    elif callback_data.a == "d":
-        await callback.answer()
-        await show(callback, *await day_screen(db, viewer, settings, clock, offset))
-    elif callback_data.a == "ics":
-        await send_ics(callback, db, viewer, settings, clock, offset)
-    else:
-        await callback.answer(_("This is not available."), show_alert=True)
+    await callback.answer()
+    await show(callback, *await day_screen(db, viewer, settings, clock, callback_data.n))
+
+
+async def on_ics(
+    callback: CallbackQuery,
+    callback_data: TimetableCb,
+    viewer: Viewer,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+) -> None:
+    """A week as a calendar file (.ics)."""
+    if not await _allowed(callback, callback_data, viewer):
+        return
+    await send_ics(callback, db, viewer, settings, clock, callback_data.n)
+
+
+async def on_stale_button(
+    callback: CallbackQuery, callback_data: TimetableCb, viewer: Viewer
+) -> None:
+    """A timetable button of an action this version no longer has."""
+    if not await _allowed(callback, callback_data, viewer):
+        return
+    await callback.answer(_("This is not available."), show_alert=True)
 
 
 async def home_lines(ctx: HomeContext) -> list[str]:
@@ -217,7 +254,11 @@ async def home_lines(ctx: HomeContext) -> list[str]:
 def get_router() -> Router:
     router = Router(name="timetable")
     router.callback_query.register(on_open, NavCb.filter(F.to == "timetable"))
-    router.callback_query.register(on_timetable, TimetableCb.filter())
+    router.callback_query.register(on_week, TimetableCb.filter(F.a == "w"))
+    router.callback_query.register(on_day, TimetableCb.filter(F.a == "d"))
+    router.callback_query.register(on_ics, TimetableCb.filter(F.a == "ics"))
+    # Last: a button of an action that no longer exists.
+    router.callback_query.register(on_stale_button, TimetableCb.filter())
     return router
 
 
