@@ -132,26 +132,28 @@ async def cmd_lang(message: Message) -> None:
     await message.answer(CHOOSE_LANGUAGE, reply_markup=language_keyboard())
 
 
-async def on_auth_action(
-    callback: CallbackQuery, callback_data: AuthCb, state: FSMContext, settings: Settings
-) -> None:
-    """Buttons of the sign-in screens: forgot password, back to the login, change language."""
-    action = callback_data.action
+async def on_forgot_password(callback: CallbackQuery, settings: Settings) -> None:
+    """«Forgot your password?»: who issues and resets them."""
     await callback.answer()
-    if action == "forgot":
-        text = _(
-            "<b>Forgot your password?</b>\n\n"
-            "Logins and passwords are issued and reset by the Registrar's office:\n{contact}"
-        ).format(contact=esc(settings.registrar_contact))
-        back = InlineKeyboardButton(text=_("« Back"), callback_data=AuthCb(action="login").pack())
-        await show(callback, text, markup([back]))
-    elif action == "login":
-        await state.set_state(SignIn.login)
-        await show(callback, login_prompt_text(), _login_prompt_markup())
-    elif action == "language":
-        await show(callback, CHOOSE_LANGUAGE, language_keyboard())
-    else:
-        await show(callback, CHOOSE_LANGUAGE, language_keyboard())
+    text = _(
+        "<b>Forgot your password?</b>\n\n"
+        "Logins and passwords are issued and reset by the Registrar's office:\n{contact}"
+    ).format(contact=esc(settings.registrar_contact))
+    back = InlineKeyboardButton(text=_("« Back"), callback_data=AuthCb(action="login").pack())
+    await show(callback, text, markup([back]))
+
+
+async def on_back_to_login(callback: CallbackQuery, state: FSMContext) -> None:
+    """«« Back» to the login prompt."""
+    await callback.answer()
+    await state.set_state(SignIn.login)
+    await show(callback, login_prompt_text(), _login_prompt_markup())
+
+
+async def on_change_language(callback: CallbackQuery) -> None:
+    """«Language» on the sign-in screens (and any other sign-in button): the languages."""
+    await callback.answer()
+    await show(callback, CHOOSE_LANGUAGE, language_keyboard())
 
 
 async def on_login(message: Message, state: FSMContext) -> None:
@@ -277,7 +279,14 @@ def get_router() -> Router:
     router.message.register(cmd_lang, Command("lang"))
     router.message.register(cmd_logout, Command("logout"))
     router.callback_query.register(on_language, LangCb.filter())
-    router.callback_query.register(on_auth_action, AuthCb.filter(), NotSignedIn())
+    router.callback_query.register(
+        on_forgot_password, AuthCb.filter(F.action == "forgot"), NotSignedIn()
+    )
+    router.callback_query.register(
+        on_back_to_login, AuthCb.filter(F.action == "login"), NotSignedIn()
+    )
+    # Last: «Language», and any other sign-in button, shows the languages.
+    router.callback_query.register(on_change_language, AuthCb.filter(), NotSignedIn())
     router.message.register(on_login, StateFilter(SignIn.login), F.text, NotSignedIn())
     # A command typed instead of the password is obeyed, not taken for the password.
     not_command = ~F.text.regexp(r"^/(start|menu|lang|logout|settings|help)(@\w+)?(\s|$)")

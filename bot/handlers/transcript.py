@@ -275,25 +275,36 @@ async def on_open(callback: CallbackQuery, viewer: Viewer, db: Database) -> None
     await show(callback, *await transcript_screen(db, viewer, 0))
 
 
-async def on_transcript(
-    callback: CallbackQuery,
-    callback_data: TranscriptCb,
-    viewer: Viewer,
-    db: Database,
-    settings: Settings,
-    clock: Clock,
+async def on_transcript_page(
+    callback: CallbackQuery, callback_data: TranscriptCb, viewer: Viewer, db: Database
 ) -> None:
-    """Pages of the transcript and the PDF button."""
+    """A page of the transcript on screen."""
     if viewer.student_id is None:
         await not_a_student(callback)
         return
-    if callback_data.a == "v" and valid_page(callback_data.pg):
-        await callback.answer()
-        await show(callback, *await transcript_screen(db, viewer, callback_data.pg))
-    elif callback_data.a == "pdf":
-        await send_pdf(callback, db, viewer, settings, clock)
-    else:
+    if not valid_page(callback_data.pg):
         await callback.answer(_("This is not available."), show_alert=True)
+        return
+    await callback.answer()
+    await show(callback, *await transcript_screen(db, viewer, callback_data.pg))
+
+
+async def on_transcript_pdf(
+    callback: CallbackQuery, viewer: Viewer, db: Database, settings: Settings, clock: Clock
+) -> None:
+    """«PDF»: the transcript issued as a document."""
+    if viewer.student_id is None:
+        await not_a_student(callback)
+        return
+    await send_pdf(callback, db, viewer, settings, clock)
+
+
+async def on_stale_button(callback: CallbackQuery, viewer: Viewer) -> None:
+    """A transcript button of an action this version no longer has."""
+    if viewer.student_id is None:
+        await not_a_student(callback)
+        return
+    await callback.answer(_("This is not available."), show_alert=True)
 
 
 # ---- profile ---------------------------------------------------------------------------------
@@ -427,7 +438,10 @@ async def on_revoke_not_text(message: Message) -> None:
 def get_router() -> Router:
     router = Router(name="transcript")
     router.callback_query.register(on_open, NavCb.filter(F.to == "transcript"))
-    router.callback_query.register(on_transcript, TranscriptCb.filter())
+    router.callback_query.register(on_transcript_page, TranscriptCb.filter(F.a == "v"))
+    router.callback_query.register(on_transcript_pdf, TranscriptCb.filter(F.a == "pdf"))
+    # Last: a button of an action that no longer exists.
+    router.callback_query.register(on_stale_button, TranscriptCb.filter())
     router.callback_query.register(on_revoke, TranscriptRevokeCb.filter())
     router.message.register(on_revoke_reason, StateFilter(RevokeTranscript.reason), F.text)
     router.message.register(on_revoke_not_text, StateFilter(RevokeTranscript.reason))
