@@ -251,6 +251,10 @@ def _write_private(path: Path, content: bytes) -> None:
         fh.write(content)
 
 
+# Tables whose rows the migrations create (copied over the target's own).
+SEEDED_BY_MIGRATIONS = frozenset({"account_epoch"})
+
+
 async def copy_database(source_url: str, target_url: str, chunk: int = 2000) -> dict[str, int]:
     """Copy every table from one database to another (SQLite to PostgreSQL, say).
 
@@ -278,6 +282,9 @@ async def copy_database(source_url: str, target_url: str, chunk: int = 2000) -> 
         async with source.engine.connect() as src, target.engine.begin() as dst:
             for table in tables:
                 copied = 0
+                if table.name in SEEDED_BY_MIGRATIONS:
+                    # The migrations put a row there already; the source's replaces it.
+                    await dst.execute(table.delete())
                 result = await src.stream(select(table))
                 async for rows in result.mappings().partitions(chunk):
                     await dst.execute(table.insert(), [dict(r) for r in rows])

@@ -11,16 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0020"
-down_revision: str | Sequence[str] | None = (
-    "0005",
-    "0007",
-    "0008",
-    "0009",
-    "0011",
-    "0012",
-    "0014",
-    "0016",
-)
+down_revision = ("0005", "0007", "0008", "0009", "0011", "0012", "0014", "0016")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
