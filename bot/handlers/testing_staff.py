@@ -8,6 +8,7 @@ press re-checks those rights on the server, whatever the payload or the dialogue
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -271,27 +272,39 @@ def upload_problem_text(reason: str) -> str:
 # ------------------------------------------------------------------------------- handlers
 
 
-async def on_staff(
-    callback: CallbackQuery,
-    callback_data: StaffCb,
-    state: FSMContext,
-    db: Database,
-    viewer: Viewer,
-    clock: Clock,
-    settings: Settings,
-    bot: Bot,
-) -> None:
-    """Every staff testing button; rights are checked again on each press."""
-    a, i, p = callback_data.a, callback_data.i, callback_data.p
-    locale = current_locale()
-    try:
-        handler = _ACTIONS.get(a)
-        if handler is None:
-            await callback.answer(_("This button is no longer available."))
-            return
-        await handler(callback, state, db, viewer, clock, settings, locale, i, p)
-    except DomainError as exc:
-        await callback.answer(error_text(exc), show_alert=True)
+def _button(code: str, action: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    """The handler of one staff testing button (StaffCb.a == code): the action with the
+    press's ids. Rights are checked again on each press; a refusal (DomainError) is answered
+    by the errors router."""
+
+    async def handler(
+        callback: CallbackQuery,
+        callback_data: StaffCb,
+        state: FSMContext,
+        db: Database,
+        viewer: Viewer,
+        clock: Clock,
+        settings: Settings,
+    ) -> None:
+        await action(
+            callback,
+            state,
+            db,
+            viewer,
+            clock,
+            settings,
+            current_locale(),
+            callback_data.i,
+            callback_data.p,
+        )
+
+    handler.__name__ = handler.__qualname__ = f"on_{code}"
+    return handler
+
+
+async def on_stale_button(callback: CallbackQuery) -> None:
+    """A staff testing button of an action this version no longer has."""
+    await callback.answer(_("This button is no longer available."))
 
 
 async def _home(cb, state, db, viewer, clock, settings, locale, i, p) -> None:
@@ -1080,7 +1093,8 @@ async def on_rules_text(
     )
 
 
-_ACTIONS: dict[str, Any] = {
+# The staff testing buttons by their StaffCb.a; each becomes a handler of its own (_button).
+_ACTIONS: dict[str, Callable[..., Awaitable[None]]] = {
     "home": _home,
     "banks": _banks,
     "discs": _banks_pages,
@@ -1115,7 +1129,10 @@ def get_router() -> Router:
     router.callback_query.filter(SignedIn(*STAFF_ROLES))
     router.callback_query.register(on_open, NavCb.filter(F.to == "testing_staff"))
     router.message.register(cmd_tests, Command("tests"))
-    router.callback_query.register(on_staff, StaffCb.filter())
+    for code, action in _ACTIONS.items():
+        router.callback_query.register(_button(code, action), StaffCb.filter(F.a == code))
+    # Last: a button of an action that no longer exists.
+    router.callback_query.register(on_stale_button, StaffCb.filter())
     router.message.register(on_bank_file, StateFilter(ImportBank.file))
     not_command = ~F.text.startswith("/")
     router.message.register(on_name, StateFilter(NewTest.name), F.text, not_command)
