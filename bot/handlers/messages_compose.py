@@ -456,7 +456,42 @@ async def on_expiry_choice(
         await _ask_recipients(callback, state, db, viewer, draft)
 
 
-async def on_recipients(
+async def on_recipients_back(
+    callback: CallbackQuery, state: FSMContext, viewer: Viewer, db: Database
+) -> None:
+    """«« Back» from a list or the preview: the chosen recipients."""
+    if (draft := await _step_draft(callback, state, viewer)) is None:
+        return
+    await callback.answer()
+    await _ask_recipients(callback, state, db, viewer, draft)
+
+
+async def on_recipients_clear(
+    callback: CallbackQuery, state: FSMContext, viewer: Viewer, db: Database
+) -> None:
+    """«Clear» the chosen recipients."""
+    if (draft := await _step_draft(callback, state, viewer)) is None:
+        return
+    await callback.answer()
+    draft.targets = []
+    await _save_draft(state, draft)
+    await _ask_recipients(callback, state, db, viewer, draft)
+
+
+async def on_preview(
+    callback: CallbackQuery, state: FSMContext, viewer: Viewer, db: Database, clock: Clock
+) -> None:
+    """«Preview» once someone is chosen."""
+    if (draft := await _step_draft(callback, state, viewer)) is None:
+        return
+    if not draft.targets:
+        await callback.answer(_("Choose at least one recipient."), show_alert=True)
+        return
+    await callback.answer()
+    await _show_preview(callback, state, db, viewer, draft, clock.now())
+
+
+async def on_target(
     callback: CallbackQuery,
     callback_data: ComposeCb,
     state: FSMContext,
@@ -464,10 +499,10 @@ async def on_recipients(
     db: Database,
     clock: Clock,
 ) -> None:
-    """Choosing the recipients, and «« Back» from the preview to them."""
+    """A kind of recipient (tk), a page of its list (pg) or one of the list (pick)."""
     if (draft := await _step_draft(callback, state, viewer)) is None:
         return
-    await _recipient_action(callback, callback_data, state, viewer, db, draft, clock.now())
+    await _target_action(callback, callback_data, state, viewer, db, draft, clock.now())
 
 
 async def on_send(
@@ -491,7 +526,7 @@ async def on_other_step(callback: CallbackQuery, state: FSMContext, viewer: View
     await callback.answer(_("This button belongs to another step."), show_alert=True)
 
 
-async def _recipient_action(
+async def _target_action(
     callback: CallbackQuery,
     data: ComposeCb,
     state: FSMContext,
@@ -501,23 +536,6 @@ async def _recipient_action(
     now: datetime,
 ) -> None:
     action = data.a
-    if action == "back":
-        await callback.answer()
-        await _ask_recipients(callback, state, db, viewer, draft)
-        return
-    if action == "clear":
-        await callback.answer()
-        draft.targets = []
-        await _save_draft(state, draft)
-        await _ask_recipients(callback, state, db, viewer, draft)
-        return
-    if action == "preview":
-        if not draft.targets:
-            await callback.answer(_("Choose at least one recipient."), show_alert=True)
-            return
-        await callback.answer()
-        await _show_preview(callback, state, db, viewer, draft, now)
-        return
     try:
         target = Target(data.v)
     except ValueError:
@@ -766,10 +784,12 @@ def get_router() -> Router:
     router.callback_query.register(
         on_expiry_choice, StateFilter(Compose.expiry), ComposeCb.filter(F.a == "exp")
     )
+    choosing = StateFilter(Compose.recipients, Compose.preview)
+    router.callback_query.register(on_recipients_back, choosing, ComposeCb.filter(F.a == "back"))
+    router.callback_query.register(on_recipients_clear, choosing, ComposeCb.filter(F.a == "clear"))
+    router.callback_query.register(on_preview, choosing, ComposeCb.filter(F.a == "preview"))
     router.callback_query.register(
-        on_recipients,
-        StateFilter(Compose.recipients, Compose.preview),
-        ComposeCb.filter(F.a.in_({"tk", "pick", "pg", "clear", "preview", "back"})),
+        on_target, choosing, ComposeCb.filter(F.a.in_({"tk", "pick", "pg"}))
     )
     router.callback_query.register(
         on_send, StateFilter(Compose.preview), ComposeCb.filter(F.a == "send")
