@@ -183,7 +183,7 @@ _CONTENT_WIDTH = 210.0 - 2 * _MARGIN
 # Columns shared by every table so the mark columns line up from section to section.
 _W_NO = 8.0
 _W_CREDITS = 16.0
-_W_MARKS = (15.0, 17.0, 14.0, 31.0)
+_W_MARKS = (15.0, 17.0, 14.0, 36.0)  # the last one fits «неудовлетворительно» whole
 _W_NAME = _CONTENT_WIDTH - _W_NO - _W_CREDITS - sum(_W_MARKS)
 _W_PRACTICE_PERIOD = 30.0
 
