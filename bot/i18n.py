@@ -120,11 +120,15 @@ def compile_catalogs(locales_dir: Path = LOCALES_DIR, *, force: bool = False) ->
 
         catalog = load_catalog(locale, locales_dir)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".mo.tmp")
+        # A temporary file of this process's own: several processes (test workers, replicas
+        # started together on one checkout) may compile at once; each rename is atomic.
+        tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
         with tmp.open("wb") as fh:
             write_mo(fh, catalog, use_fuzzy=False)
         tmp.replace(target)
-        stamp_file.write_text(stamp, encoding="utf-8")
+        stamp_tmp = stamp_file.with_name(f"{stamp_file.name}.{os.getpid()}.tmp")
+        stamp_tmp.write_text(stamp, encoding="utf-8")
+        stamp_tmp.replace(stamp_file)
         written.append(target)
     return written
 
