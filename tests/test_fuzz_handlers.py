@@ -349,7 +349,7 @@ FILES = [
     ("virus.exe", b"MZ\x90\x00", "application/x-msdownload"),
     ("table.xlsx", b"not a zip at all", None),
     ("questions.csv", "a,b,c\n\x00\x01,Ә,<b>\n".encode(), "text/csv"),
-    ("notes.txt", "\ufeff" + "й" * 3000, "text/plain"),
+    ("notes.txt", ("\ufeff" + "й" * 3000).encode(), "text/plain"),
 ]
 
 # ---- the fuzzing harness ---------------------------------------------------------------------
