@@ -300,6 +300,24 @@ def attendance_range_screen(discipline_id: int, group_id: int) -> tuple[str, Inl
     )
 
 
+async def _may_open_class(
+    callback: CallbackQuery,
+    callback_data: ExportCb,
+    viewer: Viewer,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+) -> bool:
+    """Whether the viewer may export the pressed class (discipline x, group y); refuses if not."""
+    async with db.read() as session:
+        unit = await _class_unit(
+            session, viewer, _today(clock, settings), callback_data.x, callback_data.y
+        )
+    if unit is None:
+        await _refuse(callback)
+    return unit is not None
+
+
 async def on_attendance_ranges(
     callback: CallbackQuery,
     callback_data: ExportCb,
@@ -310,12 +328,7 @@ async def on_attendance_ranges(
     clock: Clock,
 ) -> None:
     """📥 Attendance (XLSX): the choice of dates."""
-    async with db.read() as session:
-        unit = await _class_unit(
-            session, viewer, _today(clock, settings), callback_data.x, callback_data.y
-        )
-    if unit is None:
-        await _refuse(callback)
+    if not await _may_open_class(callback, callback_data, viewer, db, settings, clock):
         return
     await state.clear()
     await callback.answer()
@@ -332,12 +345,7 @@ async def on_attendance_type(
     clock: Clock,
 ) -> None:
     """⌨️ Type the dates: wait for a typed range."""
-    async with db.read() as session:
-        unit = await _class_unit(
-            session, viewer, _today(clock, settings), callback_data.x, callback_data.y
-        )
-    if unit is None:
-        await _refuse(callback)
+    if not await _may_open_class(callback, callback_data, viewer, db, settings, clock):
         return
     await state.set_state(AttendanceRange.text)
     await state.update_data(xp_discipline=callback_data.x, xp_group=callback_data.y)
